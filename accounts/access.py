@@ -1,0 +1,68 @@
+"""Object-level access: the one place that restricts queries to the caller's workspaces.
+
+Every read of a workspace-owned object goes through `scoped` or `get_scoped_or_404`, so
+another workspace's object answers 404, never 403. Permission checks inside a visible
+workspace (roles, key scopes) go through `require`, which answers 403.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from accounts.models import ROLE_PERMISSIONS, Membership, Workspace
+
+
+def _api_key(request):
+    return getattr(request, "api_key", None)
+
+
+def visible_workspaces(request) -> QuerySet[Workspace]:
+    """The workspaces the caller may see: its memberships, narrowed to a key's workspace."""
+    user = request.user
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    workspaces = Workspace.objects.filter(memberships__user=user)
+    key = _api_key(request)
+    if key is not None and key.workspace_id is not None:
+        workspaces = workspaces.filter(pk=key.workspace_id)
+    return workspaces
+
+
+def scoped(request, queryset: QuerySet, *, workspace_field: str = "workspace") -> QuerySet:
+    """Restrict a queryset to objects in the caller's visible workspaces."""
+    return queryset.filter(**{f"{workspace_field}__in": visible_workspaces(request)})
+
+
+def get_scoped_or_404(
+    request, queryset: QuerySet, *, workspace_field: str = "workspace", **lookup
+) -> Model:
+    try:
+        return scoped(request, queryset, workspace_field=workspace_field).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No such {queryset.model._meta.verbose_name}.") from exc
+
+
+def permissions_in(request, workspace: Workspace) -> frozenset[str]:
+    """What the caller may do in a workspace: the role, intersected with a key's scopes."""
+    if not request.user.is_authenticated:
+        return frozenset()
+    role = (
+        Membership.objects.filter(user=request.user, workspace=workspace)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        return frozenset()
+    allowed = ROLE_PERMISSIONS[role]
+    key = _api_key(request)
+    if key is not None:
+        if key.workspace_id is not None and key.workspace_id != workspace.pk:
+            return frozenset()
+        allowed = allowed & frozenset(key.scopes)
+    return allowed
+
+
+def require(request, workspace: Workspace, permission: str) -> None:
+    """Raise 403 unless the caller holds `permission` in `workspace`."""
+    if permission not in permissions_in(request, workspace):
+        raise PermissionDenied(f"This needs the '{permission}' permission in {workspace.name}.")

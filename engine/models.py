@@ -1,0 +1,185 @@
+"""The engine's domain: projects, datasets, experiments, runs and their event streams."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Workspace
+
+
+class Task(models.TextChoices):
+    CLASSIFICATION = "classification", "Classification"
+    REGRESSION = "regression", "Regression"
+
+
+class Project(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="project_name_per_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    """An uploaded table, validated and stored as Parquet next to the original bytes."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    original_filename = models.CharField(max_length=255)
+    source_format = models.CharField(max_length=16)
+    original_path = models.CharField(max_length=255, help_text="Relative to MEDIA_ROOT.")
+    parquet_path = models.CharField(max_length=255, help_text="Relative to MEDIA_ROOT.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    n_rows = models.PositiveIntegerField()
+    n_cols = models.PositiveIntegerField()
+    encoding = models.CharField(max_length=32, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    columns = models.JSONField(default=list, help_text="The column profile.")
+    preview = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.columns]
+
+    def column(self, name: str) -> dict | None:
+        return next((c for c in self.columns if c["name"] == name), None)
+
+
+class Experiment(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="experiments")
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="experiments")
+    name = models.CharField(max_length=200)
+    task = models.CharField(max_length=32, choices=Task.choices)
+    target = models.CharField(max_length=255)
+    setup_options = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class ErrorCategory(models.TextChoices):
+    DATA = "DATA", "Data"
+    CONFIG = "CONFIG", "Configuration"
+    ENGINE = "ENGINE", "Engine"
+
+
+class Run(models.Model):
+    """One execution of a plan. Its state lives here, never in Celery's result backend."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="runs")
+    plan = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_error = models.TextField(blank=True)
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    worker_pid = models.IntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # Results.
+    model_id = models.CharField(max_length=64, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    leaderboard = models.JSONField(default=list, blank=True)
+    leaderboard_sort = models.CharField(max_length=64, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    plots = models.JSONField(default=list, blank=True)
+    preprocessing = models.JSONField(default=dict, blank=True)
+    feature_schema = models.JSONField(default=list, blank=True)
+    model_params = models.JSONField(default=dict, blank=True)
+    target_classes = models.JSONField(default=list, blank=True)
+    environment = models.JSONField(default=dict, blank=True)
+    artifact_path = models.CharField(
+        max_length=255, blank=True, help_text="Relative to MEDIA_ROOT."
+    )
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    # Failure.
+    error_category = models.CharField(max_length=16, choices=ErrorCategory.choices, blank=True)
+    error_type = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} ({self.plan.get('kind', '?')}, {self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == RunStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class RunEvent(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    ts = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=16, default="info")
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="run_event_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.message}"
