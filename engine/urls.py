@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from engine.views import dashboard
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("", include("engine.views.project_urls")),
+    path("", include("engine.views.run_urls")),
 ]

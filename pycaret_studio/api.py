@@ -86,3 +86,4 @@ def on_permission_denied(request, exc: PermissionDenied):
 
 api.add_router("", health_router)
 api.add_router("", "accounts.api.router")
+api.add_router("", "engine.api.router")

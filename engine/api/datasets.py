@@ -1,0 +1,5 @@
+"""API routes for datasets."""
+
+from ninja import Router
+
+router = Router(tags=["datasets"])

@@ -1,0 +1,5 @@
+"""API routes for experiments."""
+
+from ninja import Router
+
+router = Router(tags=["experiments"])

@@ -1,0 +1,5 @@
+"""API routes for projects."""
+
+from ninja import Router
+
+router = Router(tags=["projects"])

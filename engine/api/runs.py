@@ -1,0 +1,5 @@
+"""API routes for runs."""
+
+from ninja import Router
+
+router = Router(tags=["runs"])

@@ -1,0 +1,1 @@
+"""Writes for the engine, one module per entity (`<entity>_<action>` functions)."""

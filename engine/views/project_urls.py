@@ -1,0 +1,3 @@
+"""Page URLs for projects and what hangs off them."""
+
+urlpatterns: list = []

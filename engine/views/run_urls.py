@@ -1,0 +1,3 @@
+"""Page URLs for runs and what hangs off them."""
+
+urlpatterns: list = []
