@@ -9,14 +9,6 @@ from accounts.auth import API_AUTH
 from pycaret_studio.health import router as health_router
 
 
-class ApiError(HttpError):
-    """An HttpError that also carries a machine-readable code."""
-
-    def __init__(self, status_code: int, message: str, code: str) -> None:
-        super().__init__(status_code, message)
-        self.code = code
-
-
 api = NinjaAPI(
     title="PyCaret Studio API",
     version="1",
