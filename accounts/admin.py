@@ -1,9 +1,10 @@
 """The admin as audit view: users, workspaces, memberships, API keys and the audit log."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import AuditEvent, Membership, User, Workspace
+from accounts.models import ApiKey, AuditEvent, Membership, User, Workspace
+from accounts.services import api_key_revoke
 
 
 @admin.register(User)
@@ -56,3 +57,53 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are listed and revoked here; neither the hash nor any plaintext is ever shown."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "workspace",
+        "scopes",
+        "status",
+        "expires_at",
+        "last_used_at",
+        "created_at",
+    ]
+    list_filter = ["workspace", ("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["prefix", "name", "user__username", "user__email"]
+    fields = [
+        "prefix",
+        "name",
+        "user",
+        "workspace",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row stays for the audit trail
+
+    @admin.display(description="Status")
+    def status(self, obj: ApiKey) -> str:
+        return obj.status
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_selected(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(key=key, by=request.user, request=request)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)

@@ -1,16 +1,41 @@
-"""Accounts API: the caller's workspaces."""
+"""Accounts API: the caller's workspaces, their members, and personal API keys."""
 
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 from ninja import Router
 
-from accounts.access import get_scoped_or_404, visible_workspaces
-from accounts.models import Membership, Workspace
-from accounts.schemas import WorkspaceOut
+from accounts.access import get_scoped_or_404, require, visible_workspaces
+from accounts.auth import KEY_HEADER, session_auth
+from accounts.models import ApiKey, Membership, Workspace
+from accounts.schemas import (
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    MemberIn,
+    MemberOut,
+    MemberRoleIn,
+    WorkspaceOut,
+)
+from accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    member_add,
+    member_change_role,
+    member_remove,
+)
+from pycaret_studio.errors import ApiError
 
 router = Router(tags=["workspaces"])
 
 
 def _workspace_out(workspace: Workspace, role: str) -> dict:
     return {"id": workspace.pk, "name": workspace.name, "slug": workspace.slug, "role": role}
+
+
+def _visible_workspace(request, workspace_id: int) -> Workspace:
+    return get_scoped_or_404(
+        request, Workspace.objects.all(), workspace_field="pk", pk=workspace_id
+    )
 
 
 @router.get("/workspaces", response=list[WorkspaceOut])
@@ -21,8 +46,118 @@ def workspace_list(request):
 
 @router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
 def workspace_get(request, workspace_id: int):
-    workspace = get_scoped_or_404(
-        request, Workspace.objects.all(), workspace_field="pk", pk=workspace_id
-    )
+    workspace = _visible_workspace(request, workspace_id)
     role = Membership.objects.get(user=request.user, workspace=workspace).role
     return _workspace_out(workspace, role)
+
+
+def _member_out(m: Membership) -> dict:
+    return {
+        "id": m.pk,
+        "user_id": m.user_id,
+        "username": m.user.username,
+        "email": m.user.email,
+        "role": m.role,
+    }
+
+
+@router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
+def member_list(request, workspace_id: int):
+    workspace = _visible_workspace(request, workspace_id)
+    return [_member_out(m) for m in workspace.memberships.select_related("user")]
+
+
+@router.post("/workspaces/{workspace_id}/members", response={201: MemberOut})
+def member_create(request, workspace_id: int, payload: MemberIn):
+    workspace = _visible_workspace(request, workspace_id)
+    require(request, workspace, "manage_members")
+    try:
+        membership = member_add(
+            workspace=workspace,
+            identifier=payload.username or payload.email,
+            role=payload.role,
+            request=request,
+        )
+    except ValueError as exc:
+        raise ApiError(422, str(exc), "invalid_member") from exc
+    return 201, _member_out(membership)
+
+
+def _membership(request, workspace_id: int, member_id: int) -> Membership:
+    workspace = _visible_workspace(request, workspace_id)
+    require(request, workspace, "manage_members")
+    return get_object_or_404(
+        Membership.objects.select_related("user", "workspace"), workspace=workspace, pk=member_id
+    )
+
+
+@router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
+def member_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
+    membership = _membership(request, workspace_id, member_id)
+    try:
+        member_change_role(membership=membership, role=payload.role, request=request)
+    except ValueError as exc:
+        raise ApiError(409, str(exc), "last_owner") from exc
+    return _member_out(membership)
+
+
+@router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
+def member_delete(request, workspace_id: int, member_id: int):
+    membership = _membership(request, workspace_id, member_id)
+    try:
+        member_remove(membership=membership, request=request)
+    except ValueError as exc:
+        raise ApiError(409, str(exc), "last_owner") from exc
+    return 204, None
+
+
+keys_router = Router(tags=["api keys"])
+
+
+@keys_router.post("/auth/api-keys", response={201: ApiKeyCreatedOut}, auth=[session_auth])
+def api_key_create_endpoint(request, payload: ApiKeyIn):
+    if request.headers.get(KEY_HEADER):
+        raise PermissionDenied("API keys cannot create API keys; sign in to the studio instead.")
+    workspace = None
+    if payload.workspace_id is not None:
+        workspace = _visible_workspace(request, payload.workspace_id)
+    try:
+        key, plaintext = api_key_create(
+            user=request.user,
+            name=payload.name,
+            scopes=payload.scopes,
+            workspace=workspace,
+            expires_in_days=payload.expires_in_days,
+            request=request,
+        )
+    except ValueError as exc:
+        raise ApiError(422, str(exc), "invalid_key") from exc
+    return 201, {
+        "id": key.pk,
+        "name": key.name,
+        "prefix": key.prefix,
+        "token": plaintext,
+        "scopes": key.scopes,
+        "workspace_id": key.workspace_id,
+        "expires_at": key.expires_at,
+        "created_at": key.created_at,
+    }
+
+
+@keys_router.get("/auth/api-keys", response=list[ApiKeyOut])
+def api_key_list(request):
+    return list(ApiKey.objects.filter(user=request.user))
+
+
+@keys_router.delete("/auth/api-keys/{key_id}", response={204: None})
+def api_key_delete(request, key_id: int):
+    calling_key = getattr(request, "api_key", None)
+    if calling_key is not None and "write" not in calling_key.scopes:
+        raise PermissionDenied("Revoking a key with an API key needs the 'write' scope.")
+    keys = ApiKey.objects.all() if request.user.is_superuser else request.user.api_keys.all()
+    key = get_object_or_404(keys, pk=key_id)
+    api_key_revoke(key=key, by=request.user, request=request)
+    return 204, None
+
+
+router.add_router("", keys_router)

@@ -1,6 +1,122 @@
-"""Authentication for the JSON API: session cookies (CSRF enforced); API keys join later."""
+"""Authentication for the JSON API: an `X-PyCaret-Key` header, or the session cookie.
 
+Key lookup is by the 12-character display prefix, then `hmac.compare_digest` on the SHA-256.
+Every bad key (unknown, malformed, revoked, expired) gets the same 401 body; failures are
+audited by prefix only and throttled per client IP.
+"""
+
+import hmac
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import SessionAuth
+from ninja.security.apikey import APIKeyHeader
+
+from accounts.models import ApiKey
+from accounts.services import DISPLAY_PREFIX_LENGTH, KEY_PREFIX, api_key_hash, audit_record
+from pycaret_studio.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+KEY_HEADER = "X-PyCaret-Key"
+FAILURE_LIMIT = 20  # failed key authentications per client IP per minute
+FAILURE_WINDOW_S = 60
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MAX_KEY_LENGTH = 128
+QUERY_KEY_NAMES = {"key", "api_key", "apikey", "token", "x-pycaret-key"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _failure_cache_key(ip: str | None) -> str:
+    return f"auth-failures:{ip or 'unknown'}"
+
+
+def _throttled(ip: str | None) -> bool:
+    return (cache.get(_failure_cache_key(ip)) or 0) >= FAILURE_LIMIT
+
+
+def _count_failure(ip: str | None) -> None:
+    key = _failure_cache_key(ip)
+    if cache.add(key, 1, timeout=FAILURE_WINDOW_S):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=FAILURE_WINDOW_S)
+
+
+def key_in_query_string(request) -> bool:
+    return any(
+        name.lower() in QUERY_KEY_NAMES or KEY_PREFIX in value
+        for name, values in request.GET.lists()
+        for value in values
+    )
+
+
+def _reject(request, presented: str, reason: str):
+    ip = request.META.get("REMOTE_ADDR")
+    _count_failure(ip)
+    # Audit the display prefix only, and only if it looks like one of ours: never the secret.
+    prefix = presented[:DISPLAY_PREFIX_LENGTH] if presented.startswith(KEY_PREFIX) else ""
+    audit_record(
+        action="auth.failed",
+        request=request,
+        metadata={"prefix": prefix, "reason": reason, "path": request.path[:200]},
+    )
+    logger.info("API key authentication failed (%s) prefix=%r", reason, prefix)
+    raise AuthenticationError(401, "Invalid API key.")
+
+
+def authenticate_key(request, presented: str) -> ApiKey:
+    """Return the active key matching `presented`, or raise the one 401 for every bad key."""
+    ip = request.META.get("REMOTE_ADDR")
+    if _throttled(ip):
+        raise ApiError(429, "Too many failed authentications; try again in a minute.", "throttled")
+    if (
+        not presented.startswith(KEY_PREFIX)
+        or len(presented) > MAX_KEY_LENGTH
+        or not presented.isascii()
+    ):
+        _reject(request, presented, "malformed")
+    key = (
+        ApiKey.objects.select_related("user")
+        .filter(prefix=presented[:DISPLAY_PREFIX_LENGTH])
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(presented)):
+        _reject(request, presented, "unknown")
+    if key.status != "active" or not key.user.is_active:
+        _reject(request, presented, key.status)
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """`X-PyCaret-Key: pck_…`. Without the header, the next auth class (the session) is tried."""
+
+    param_name = KEY_HEADER
+
+    def __call__(self, request):
+        if key_in_query_string(request):
+            raise AuthenticationError(
+                401, "API keys in the URL are refused; send the X-PyCaret-Key header."
+            )
+        return super().__call__(request)
+
+    def authenticate(self, request, key):
+        if key is None:
+            return None
+        api_key = authenticate_key(request, key)
+        if request.method in SAFE_METHODS and "read" not in api_key.scopes:
+            raise HttpError(403, "This API key lacks the 'read' scope.")
+        request.user = api_key.user
+        request.api_key = api_key
+        return api_key
 
 
 class StudioSessionAuth(SessionAuth):
@@ -12,7 +128,8 @@ class StudioSessionAuth(SessionAuth):
         return None
 
 
+api_key_auth = ApiKeyAuth()
 session_auth = StudioSessionAuth(csrf=True)
 
-# Every authenticated route uses this list, so adding an auth class here covers the whole API.
-API_AUTH = [session_auth]
+# Every authenticated route uses this list: a key header, else the session cookie.
+API_AUTH = [api_key_auth, session_auth]

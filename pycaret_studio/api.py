@@ -8,7 +8,6 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from accounts.auth import API_AUTH
 from pycaret_studio.health import router as health_router
 
-
 api = NinjaAPI(
     title="PyCaret Studio API",
     version="1",
@@ -58,7 +57,9 @@ def _jsonable(errors: list[dict]) -> list[dict]:
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc: AuthenticationError):
-    return error_response(request, 401, "Authentication required.", "unauthorized")
+    # Ninja raises a bare AuthenticationError when no auth class accepted the request.
+    detail = exc.message if exc.message != "Unauthorized" else "Authentication required."
+    return error_response(request, 401, detail, "unauthorized")
 
 
 @api.exception_handler(HttpError)

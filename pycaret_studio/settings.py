@@ -153,6 +153,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Above the hard limit, so a long job is never redelivered while it still runs.
         "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
+        # Without it a connect to an unreachable host blocks for the OS default (minutes).
+        "socket_connect_timeout": 2,
     }
     CACHES = {
         "default": {
@@ -175,6 +177,34 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Publishing a run fails fast when the broker is down: the Run row is already written, is marked
+# undispatched, and the redispatch beat task sends it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0.2,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# Beat's messages expire before the next one is due, so a busy or restarting worker does not
+# work through a pile of stale copies.
+CELERY_BEAT_SCHEDULE = {
+    "studio-runs-reap": {
+        "task": "studio.runs_reap",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "studio-runs-redispatch": {
+        "task": "studio.runs_redispatch",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+}
+
+# Runs: a running job heartbeats every STUDIO_HEARTBEAT_S; the reaper fails a run whose
+# heartbeat is older than STUDIO_REAPER_STALE_S ("worker lost").
+STUDIO_HEARTBEAT_S = envint("STUDIO_HEARTBEAT_S", 10)
+STUDIO_REAPER_STALE_S = envint("STUDIO_REAPER_STALE_S", 90)
 
 # Studio limits.
 STUDIO_MAX_UPLOAD_MB = envint("STUDIO_MAX_UPLOAD_MB", 200)

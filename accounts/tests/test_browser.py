@@ -13,3 +13,21 @@ def test_login_then_dashboard(page, live_server, alice):
     assert page.get_by_label("Workspace").input_value()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(f"{live_server.url}/account/login/")
+
+
+def test_create_an_api_key_see_it_once_dismiss_it(page, live_server, alice):
+    browser_login(page, live_server, alice)
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("laptop")
+    page.get_by_role("button", name="Create key").click()
+    panel = page.locator("#one-time-panel")
+    panel.wait_for()
+    token = page.locator("#new-key-plaintext").inner_text().strip()
+    assert token.startswith("pck_")
+    assert "will not be shown again" in panel.inner_text()
+    page.get_by_role("button", name="I've saved it").click()
+    assert page.locator("#one-time-panel").count() == 0
+    page.reload()
+    html = page.content()
+    assert token not in html
+    assert token[:12] in html

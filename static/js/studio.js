@@ -9,3 +9,12 @@ document.addEventListener("click", (event) => {
     });
   }
 });
+
+// Swap validation and conflict responses too, so forms can show their errors in place.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  if (status === 409 || status === 413 || status === 422) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
