@@ -5,7 +5,9 @@ instead of skipping.
 """
 
 import contextlib
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -169,6 +171,8 @@ def start_worker(*, queue: str, log_path: Path, extra_env: dict | None = None) -
 
 
 def stop_worker(worker: WorkerProcess) -> None:
+    with contextlib.suppress(OSError):
+        logging.getLogger("test.worker").info("worker log:\n%s", worker.log())
     if worker.proc.poll() is None:
         try:
             os.killpg(worker.proc.pid, signal.SIGTERM)
@@ -240,3 +244,32 @@ def pytest_report_header(config):
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
     return f"studio backends: database={database} broker={broker} CI={IN_CI}"
+
+
+# No full API key may ever reach a log: every record of the run (and each worker's log) is
+# written to one file, which is searched when the session ends.
+CAPTURED_LOG = Path(__file__).resolve().parent / "var" / f"pytest-logs-{os.getpid()}.log"
+FULL_KEY_PATTERN = re.compile(r"pck_[A-Za-z0-9_\-]{40,}")
+
+
+def pytest_configure(config):
+    CAPTURED_LOG.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(CAPTURED_LOG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    config._studio_log_handler = handler
+
+
+def pytest_sessionfinish(session, exitstatus):
+    handler = getattr(session.config, "_studio_log_handler", None)
+    if handler is None:
+        return
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    text = CAPTURED_LOG.read_text(errors="replace") if CAPTURED_LOG.exists() else ""
+    CAPTURED_LOG.unlink(missing_ok=True)
+    leaks = FULL_KEY_PATTERN.findall(text)
+    if leaks:
+        print(f"\nFAILED: {len(leaks)} full API key(s) found in the captured logs.")
+        session.exitstatus = 1
