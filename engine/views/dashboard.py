@@ -3,7 +3,23 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from accounts.access import permissions_in
+from engine.forms import ProjectForm
+from engine.selectors import project_list, recent_runs
+
+
+def dashboard_context(request, *, form: ProjectForm | None = None) -> dict:
+    workspace = request.workspace or None
+    return {
+        "workspace": workspace,
+        "projects": project_list(request=request, workspace=workspace) if workspace else [],
+        "recent_runs": recent_runs(workspace=workspace) if workspace else [],
+        "project_form": form or ProjectForm(),
+        "can_write": workspace is not None and "write" in permissions_in(request, workspace),
+    }
+
 
 @login_required
 def dashboard(request):
-    return render(request, "engine/dashboard.html", {"workspace": request.workspace})
+    template = "engine/dashboard.html#projects" if request.htmx else "engine/dashboard.html"
+    return render(request, template, dashboard_context(request))

@@ -1,0 +1,38 @@
+"""API schemas for experiments."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ExperimentIn(Schema):
+    name: str
+    dataset_id: int
+    task: str = Field(..., description="classification or regression")
+    target: str | None = None
+    setup: dict[str, Any] | None = Field(
+        None, description="PyCaret setup options; unknown options are refused."
+    )
+
+
+class ExperimentOut(Schema):
+    id: int
+    name: str
+    project_id: int
+    dataset_id: int
+    task: str
+    target: str
+    setup: dict[str, Any]
+    warnings: list[str]
+    n_runs: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_setup(obj) -> dict[str, Any]:
+        return obj.setup_options
+
+    @staticmethod
+    def resolve_n_runs(obj) -> int:
+        n_runs = getattr(obj, "n_runs", None)
+        return n_runs if n_runs is not None else obj.runs.count()

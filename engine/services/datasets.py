@@ -1,0 +1,134 @@
+"""Writes for datasets: ingest an upload into a validated Parquet copy plus the original bytes.
+
+A failed upload leaves nothing behind: no Dataset row and no folder under MEDIA_ROOT.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from engine.ingest import IngestError, ingest_file
+from engine.models import Dataset, Project
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+# Room for the multipart envelope (boundaries, part headers, a name field) around the file.
+MULTIPART_SLACK_BYTES = 64 * 1024
+DATASETS_DIR = "datasets"
+NAME_MAX = Dataset._meta.get_field("name").max_length
+FILENAME_MAX = Dataset._meta.get_field("original_filename").max_length
+
+
+def max_upload_bytes() -> int:
+    return settings.STUDIO_MAX_UPLOAD_MB * MB
+
+
+def too_large_message() -> str:
+    return (
+        f"The file is larger than this studio's upload limit of "
+        f"{settings.STUDIO_MAX_UPLOAD_MB} MB (STUDIO_MAX_UPLOAD_MB)."
+    )
+
+
+def upload_rejected_early(request) -> IngestError | None:
+    """413 from the Content-Length header alone, before anything reads the request body.
+
+    Call this before touching `request.POST` or `request.FILES` (and before a CSRF check,
+    which reads `request.POST`), so an oversized upload is refused without being spooled.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_upload_bytes() + MULTIPART_SLACK_BYTES:
+        return IngestError(too_large_message(), status=413, code="too_large")
+    return None
+
+
+def _extension(filename: str) -> str:
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    return suffix if re.fullmatch(r"[a-z0-9]{1,10}", suffix) else "bin"
+
+
+def _copy_to(file: File, destination: Path) -> None:
+    """Stream the upload to `destination` without holding it in memory."""
+    temporary = getattr(file, "temporary_file_path", None)
+    if temporary is not None:
+        shutil.copyfile(temporary(), destination)
+        return
+    if hasattr(file, "seek"):
+        file.seek(0)
+    with destination.open("wb") as out:
+        for chunk in file.chunks():
+            out.write(chunk)
+
+
+def dataset_ingest(
+    *,
+    project: Project,
+    file: File,
+    filename: str,
+    name: str = "",
+    user: User | None = None,
+) -> Dataset:
+    """Validate, profile and store an uploaded CSV, TSV or Parquet file.
+
+    Raises `engine.ingest.IngestError` (status 413 or 422, with a reason) for a bad file.
+    On any failure, the dataset's folder is removed and no row is created.
+    """
+    max_bytes = max_upload_bytes()
+    if file.size is not None and file.size > max_bytes:
+        raise IngestError(too_large_message(), status=413, code="too_large")
+    filename = Path(filename or getattr(file, "name", "") or "upload").name[:FILENAME_MAX]
+    folder_rel = f"{DATASETS_DIR}/{uuid.uuid4().hex}"
+    folder = Path(settings.MEDIA_ROOT) / folder_rel
+    original_rel = f"{folder_rel}/original.{_extension(filename)}"
+    parquet_rel = f"{folder_rel}/data.parquet"
+    folder.mkdir(parents=True)
+    try:
+        original = Path(settings.MEDIA_ROOT) / original_rel
+        _copy_to(file, original)
+        result = ingest_file(
+            source=original,
+            filename=filename,
+            parquet_out=Path(settings.MEDIA_ROOT) / parquet_rel,
+            max_bytes=max_bytes,
+        )
+        with transaction.atomic():
+            dataset = Dataset.objects.create(
+                project=project,
+                name=((name or "").strip() or filename)[:NAME_MAX],
+                original_filename=filename,
+                source_format=result.source_format,
+                original_path=original_rel,
+                parquet_path=parquet_rel,
+                sha256=result.sha256,
+                size_bytes=result.size_bytes,
+                n_rows=result.n_rows,
+                n_cols=result.n_cols,
+                encoding=result.encoding or "",
+                delimiter=result.delimiter or "",
+                columns=result.columns,
+                preview=result.preview,
+                warnings=result.warnings,
+                created_by=user,
+            )
+            Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    logger.info(
+        "dataset %s ingested: %s rows x %s cols", dataset.pk, dataset.n_rows, dataset.n_cols
+    )
+    return dataset

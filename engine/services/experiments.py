@@ -1,0 +1,185 @@
+"""Writes for experiments: validate a task, target and setup options against a dataset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from engine.models import Dataset, Experiment, Project
+from engine.plans import TASKS, SetupOptions
+from engine.selectors import dataset_class_counts
+
+NAME_MAX = Experiment._meta.get_field("name").max_length
+MAX_CLASSES = 50
+SHOWN_CLASSES = 5
+SETUP_OPTION_NAMES = tuple(SetupOptions.model_fields)
+
+
+class _Errors:
+    """Collects every problem, so a form shows them all at once (and the API names them)."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str, message: str, code: str) -> None:
+        self.by_field.setdefault(field, []).append(ValidationError(message, code=code))
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def _quoted(names) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _parse_setup(setup: Any, errors: _Errors) -> SetupOptions | None:
+    if setup is None:
+        setup = {}
+    if not isinstance(setup, dict):
+        errors.add("setup", "setup must be an object of PyCaret setup options.", "invalid")
+        return None
+    try:
+        return SetupOptions.model_validate(setup)
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            loc = [str(part) for part in error.get("loc", ())]
+            option = loc[0] if loc else ""
+            if error["type"] == "extra_forbidden":
+                errors.add(
+                    "setup",
+                    f"Unknown setup option '{option}'. "
+                    f"Known options: {', '.join(SETUP_OPTION_NAMES)}.",
+                    "unknown_option",
+                )
+            elif option in SETUP_OPTION_NAMES:
+                errors.add(option, f"{option}: {error['msg']}", "invalid_option")
+            else:
+                message = str(error["msg"]).removeprefix("Value error, ")
+                errors.add("setup", message, "invalid_option")
+        return None
+
+
+def _check_target(
+    *, dataset: Dataset, task: str, target: str, options: SetupOptions | None, errors: _Errors
+) -> list[str]:
+    """Validate the target for the task; return the non-blocking warnings."""
+    profile = dataset.column(target)
+    if profile is None:
+        errors.add(
+            "target",
+            f"Target column '{target}' is not in the dataset “{dataset.name}”.",
+            "unknown_column",
+        )
+        return []
+    kind = profile.get("kind", "")
+    if task == "regression":
+        if kind != "numeric":
+            errors.add(
+                "target",
+                f"Regression needs a numeric target, but '{target}' is {kind or 'not numeric'}"
+                f" ({profile.get('dtype', '?')}).",
+                "target_not_numeric",
+            )
+        return []
+    counts = dataset_class_counts(dataset, target)
+    if len(counts) < 2:
+        errors.add(
+            "target",
+            f"Classification needs at least two classes, but '{target}' has {len(counts)}.",
+            "too_few_classes",
+        )
+        return []
+    warnings = []
+    if len(counts) > MAX_CLASSES:
+        warnings.append(
+            f"The target '{target}' has {len(counts)} classes (more than {MAX_CLASSES}); "
+            "is it really a category, or is this a regression problem?"
+        )
+    fold = options.fold if options is not None else SetupOptions().fold
+    small = sorted((n, str(v)) for v, n in counts.items() if n < fold)
+    if small:
+        shown = ", ".join(f"'{v}' ({n} rows)" for n, v in small[:SHOWN_CLASSES])
+        more = f" and {len(small) - SHOWN_CLASSES} more" if len(small) > SHOWN_CLASSES else ""
+        warnings.append(
+            f"{len(small)} class(es) of '{target}' have fewer rows than fold={fold}: "
+            f"{shown}{more}. Stratified cross-validation may fail; lower fold or merge rare "
+            "classes."
+        )
+    return warnings
+
+
+def experiment_check(
+    *, project: Project, dataset: Dataset, name: str, task: str, target: str | None, setup: Any
+) -> tuple[str, SetupOptions, list[str]]:
+    """Validate an experiment's settings. Returns (name, options, warnings).
+
+    Raises a `ValidationError` keyed by field (name, dataset, task, target, setup or a setup
+    option's name), each message naming the option or column at fault.
+    """
+    errors = _Errors()
+    name = (name or "").strip()
+    target = (target or "").strip()
+    if not name:
+        errors.add("name", "An experiment needs a name.", "required")
+    elif len(name) > NAME_MAX:
+        errors.add("name", f"Keep the name under {NAME_MAX} characters.", "invalid")
+    if dataset.project_id != project.pk:
+        errors.add("dataset", f"Dataset {dataset.pk} belongs to another project.", "invalid")
+    if task not in TASKS:
+        errors.add(
+            "task", f"Unknown task '{task}'. Choose one of: {', '.join(TASKS)}.", "unknown_task"
+        )
+    options = _parse_setup(setup, errors)
+    if options is not None:
+        columns = set(dataset.column_names)
+        for option, named in options.referenced_columns().items():
+            missing = [c for c in named if c not in columns]
+            if missing:
+                errors.add(
+                    option,
+                    f"{option} names {_quoted(missing)}, not a column of the dataset.",
+                    "unknown_column",
+                )
+            if target and target in named:
+                errors.add(
+                    option, f"{option} must not include the target column '{target}'.", "invalid"
+                )
+    warnings: list[str] = []
+    if not target:
+        if task in TASKS:
+            errors.add("target", f"A {task} experiment needs a target column.", "required")
+    elif task in TASKS:
+        warnings = _check_target(
+            dataset=dataset, task=task, target=target, options=options, errors=errors
+        )
+    errors.raise_if_any()
+    return name, options, warnings
+
+
+def experiment_create(
+    *,
+    project: Project,
+    dataset: Dataset,
+    name: str,
+    task: str,
+    target: str | None,
+    setup: dict[str, Any] | None = None,
+    user: User | None = None,
+) -> Experiment:
+    name, options, warnings = experiment_check(
+        project=project, dataset=dataset, name=name, task=task, target=target, setup=setup
+    )
+    return Experiment.objects.create(
+        project=project,
+        dataset=dataset,
+        name=name,
+        task=task,
+        target=(target or "").strip(),
+        setup_options=options.model_dump(mode="json", exclude_unset=True),
+        warnings=warnings,
+        created_by=user,
+    )

@@ -1,0 +1,111 @@
+"""Dataset pages: upload (on the project page), the profile page and the original's download."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.access import permissions_in, require
+from engine import selectors
+from engine.forms import DatasetUploadForm, ExperimentForm
+from engine.ingest import IngestError
+from engine.services.datasets import dataset_ingest, upload_rejected_early
+from engine.views.projects import project_context
+
+UPLOAD_PARTIAL = "engine/_dataset_upload.html"
+
+
+def _csrf_failure(request):
+    """Django's CSRF check, run by hand once the upload's size is known to be acceptable."""
+    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+
+
+def _render_upload(request, project, form, *, status: int = 200, uploaded=None, error=""):
+    extra = {"upload_form": form, "uploaded": uploaded, "upload_error": error}
+    if request.htmx:
+        return render(request, UPLOAD_PARTIAL, {"project": project, **extra}, status=status)
+    context = project_context(request, project, **extra)
+    return render(request, "engine/project_detail.html", context, status=status)
+
+
+def _rejected(request, project, error: IngestError):
+    return _render_upload(
+        request,
+        project,
+        DatasetUploadForm(),
+        status=getattr(error, "status", 422),
+        error=getattr(error, "message", None) or str(error),
+    )
+
+
+# CSRF is checked inside, after the size check: Django's CSRF middleware reads request.POST,
+# which would spool a whole oversized upload to disk before the view could refuse it.
+@csrf_exempt
+@login_required
+@require_POST
+def dataset_upload(request, project_id: int):
+    project = selectors.project_get(request=request, project_id=project_id)
+    too_large = upload_rejected_early(request)
+    if too_large is not None:
+        return _rejected(request, project, too_large)
+    csrf_failure = _csrf_failure(request)
+    if csrf_failure is not None:
+        return csrf_failure
+    require(request, project.workspace, "write")
+    form = DatasetUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_upload(request, project, form, status=422)
+    upload = form.cleaned_data["file"]
+    try:
+        dataset = dataset_ingest(
+            project=project,
+            file=upload,
+            filename=upload.name,
+            name=form.cleaned_data["name"],
+            user=request.user,
+        )
+    except IngestError as exc:
+        return _rejected(request, project, exc)
+    if not request.htmx:
+        messages.success(request, f"Uploaded “{dataset.name}”.")
+        return redirect("dataset_detail", dataset_id=dataset.pk)
+    response = _render_upload(request, project, DatasetUploadForm(), uploaded=dataset)
+    return trigger_client_event(response, "datasetUploaded", {"id": dataset.pk})
+
+
+@login_required
+def dataset_detail(request, dataset_id: int):
+    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
+    can_write = "write" in permissions_in(request, dataset.project.workspace)
+    context = {
+        "dataset": dataset,
+        "project": dataset.project,
+        "experiments": dataset.experiments.all(),
+        "can_write": can_write,
+        "experiment_form": ExperimentForm(
+            dataset=dataset, initial={"name": f"{dataset.name} experiment"}
+        ),
+    }
+    template = (
+        "engine/dataset_detail.html#dataset-body" if request.htmx else "engine/dataset_detail.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def dataset_download(request, dataset_id: int):
+    """The original file, access-checked; MEDIA_URL never serves it."""
+    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
+    path = selectors.dataset_original_path(dataset)
+    if not path.is_file():
+        raise Http404("The original file is missing.")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=dataset.original_filename,
+        content_type="application/octet-stream",
+    )

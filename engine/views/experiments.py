@@ -1,0 +1,68 @@
+"""Experiment pages: the create form (on the dataset page, or alone) and the experiment page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.access import require
+from engine import selectors
+from engine.forms import ExperimentForm
+from engine.services.experiments import experiment_create as create_experiment
+from engine.views.projects import add_service_errors
+
+FORM_PARTIAL = "engine/_experiment_form.html"
+
+
+@login_required
+def experiment_create(request, dataset_id: int):
+    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
+    project = dataset.project
+    status = 200
+    if request.method == "POST":
+        require(request, project.workspace, "write")
+        form = ExperimentForm(request.POST, dataset=dataset)
+        if form.is_valid():
+            try:
+                experiment = create_experiment(
+                    project=project,
+                    dataset=dataset,
+                    name=form.cleaned_data["name"],
+                    task=form.cleaned_data["task"],
+                    target=form.cleaned_data["target"],
+                    setup=form.setup_options(),
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Experiment “{experiment.name}” created.")
+                url = reverse("experiment_detail", kwargs={"experiment_id": experiment.pk})
+                if request.htmx:
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+        status = 422
+    else:
+        form = ExperimentForm(dataset=dataset, initial={"name": f"{dataset.name} experiment"})
+    context = {"dataset": dataset, "project": project, "experiment_form": form, "can_write": True}
+    template = FORM_PARTIAL if request.htmx else "engine/experiment_form.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+def experiment_detail(request, experiment_id: int):
+    experiment = selectors.experiment_get(request=request, experiment_id=experiment_id)
+    context = {
+        "experiment": experiment,
+        "dataset": experiment.dataset,
+        "project": experiment.project,
+        "runs": experiment.runs.all(),
+    }
+    template = (
+        "engine/experiment_detail.html#experiment-body"
+        if request.htmx
+        else "engine/experiment_detail.html"
+    )
+    return render(request, template, context)
