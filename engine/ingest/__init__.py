@@ -97,7 +97,9 @@ def ingest_file(*, source: Path, filename: str, parquet_out: Path, max_bytes: in
             raise IngestError(
                 "The file is too large to process.", status=413, code="too_large"
             ) from exc
-        if isinstance(exc, pa.ArrowException | UnicodeError):
+        # Whatever else pyarrow or a value's conversion raises (a date past year 9999, say)
+        # is about the file's contents.
+        if isinstance(exc, pa.ArrowException | UnicodeError | ValueError | OverflowError):
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise IngestError(f"Could not read the file: {message[:300]}") from exc
         raise

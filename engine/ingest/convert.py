@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from engine.ingest.errors import IngestError, quote_names
 
 PREVIEW_ROWS = 20
-ROW_GROUP_BYTES = 16 * 2**20  # small enough that a group in flight stays a few % of the file
+ROW_GROUP_BYTES = 16 * 2**20  # what is held in memory before each write
 ROW_GROUP_ROWS = 1_000_000
 # No compression: the copy is a cache for the training worker, and snappy would add a fifth
 # to the ingest time (write and read back) to save a third of its size; text columns are

@@ -1,4 +1,4 @@
-"""Profile the columns of the normalised Parquet copy, one column in memory per worker."""
+"""Profile the columns of the normalised Parquet copy, holding one column in memory at a time."""
 
 from __future__ import annotations
 
