@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("accounts.urls")),
+    path("copilots/", include("copilots.urls")),
     path("", include("engine.urls")),
 ]

@@ -1,0 +1,161 @@
+"""What the six copilots share: risks and severities, metric directions, run excerpts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.models import Dataset, Run
+
+SEVERITIES = ("high", "medium", "low")
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+
+# PyCaret's metric names (ids, names and display names, lower-cased) per task, for checking
+# what a suggestion may sort or optimise by, without importing PyCaret.
+METRICS = {
+    "classification": {
+        "accuracy": "Accuracy",
+        "acc": "Accuracy",
+        "auc": "AUC",
+        "recall": "Recall",
+        "precision": "Prec.",
+        "prec.": "Prec.",
+        "f1": "F1",
+        "kappa": "Kappa",
+        "mcc": "MCC",
+    },
+    "regression": {
+        "mae": "MAE",
+        "mse": "MSE",
+        "rmse": "RMSE",
+        "r2": "R2",
+        "rmsle": "RMSLE",
+        "mape": "MAPE",
+    },
+}
+LOWER_IS_BETTER = {"MAE", "MSE", "RMSE", "RMSLE", "MAPE", "TT (Sec)"}
+# Metrics bounded above by 1, where a cross-validated score of 0.999 means something is wrong.
+BOUNDED_METRICS = {"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"}
+DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
+
+
+class NotApplicable(Exception):
+    """This copilot does not apply to that object (the API answers 400)."""
+
+    def __init__(self, message: str, code: str = "not_applicable") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def risk(name: str, severity: str, evidence: str) -> dict[str, str]:
+    assert severity in SEVERITIES
+    return {"name": name, "severity": severity, "evidence": evidence}
+
+
+def sort_risks(risks: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(risks, key=lambda r: -SEVERITY_RANK.get(r.get("severity", "low"), 0))
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric not in LOWER_IS_BETTER
+
+
+def metric_display(task: str, name: str | None) -> str | None:
+    if not name:
+        return None
+    return METRICS.get(task, {}).get(name.strip().lower())
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    number = as_number(value)
+    if number is None:
+        return "n/a"
+    return f"{number:.{digits}f}".rstrip("0").rstrip(".") if number % 1 else f"{number:.0f}"
+
+
+def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
+    """The metric columns of a leaderboard, in order."""
+    columns: list[str] = []
+    for row in leaderboard:
+        for key in row:
+            if key not in ("model_id", "Model") and key not in columns:
+                columns.append(key)
+    return columns
+
+
+def dataset_brief(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "id": dataset.pk,
+        "name": dataset.name,
+        "n_rows": dataset.n_rows,
+        "n_cols": dataset.n_cols,
+        "columns": [
+            {
+                "name": c.get("name"),
+                "kind": c.get("kind"),
+                "missing": c.get("missing"),
+                "unique": c.get("unique"),
+            }
+            for c in dataset.columns
+        ][:200],
+    }
+
+
+def run_brief(run: Run) -> dict[str, Any]:
+    experiment = run.experiment
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "plan": run.plan,
+        "task": experiment.task,
+        "target": experiment.target,
+        "setup_options": experiment.setup_options,
+        "dataset": {
+            "id": experiment.dataset_id,
+            "name": experiment.dataset.name,
+            "n_rows": experiment.dataset.n_rows,
+            "n_cols": experiment.dataset.n_cols,
+        },
+    }
+
+
+def event_excerpt(run: Run, head: int = 5, tail: int = 35) -> list[dict[str, Any]]:
+    """The run's events cut to the first `head` and last `tail`, with a marker between."""
+    events = run.events.order_by("seq")
+    total = events.count()
+
+    def row(event) -> dict[str, Any]:
+        return {
+            "seq": event.seq,
+            "level": event.level,
+            "message": event.message[:500],
+        }
+
+    if total <= head + tail:
+        return [row(e) for e in events]
+    first = [row(e) for e in events[:head]]
+    last = [row(e) for e in reversed(list(run.events.order_by("-seq")[:tail]))]
+    return [*first, {"__truncated__": total - head - tail}, *last]
+
+
+def plan_model_ids(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, model id) for every model id a plan names."""
+    found: list[tuple[str, str]] = []
+    if isinstance(plan.get("model_id"), str):
+        found.append(("model_id", plan["model_id"]))
+    for field in ("include", "exclude", "model_ids"):
+        for value in plan.get(field) or []:
+            if isinstance(value, str):
+                found.append((field, value))
+    return found

@@ -1,0 +1,334 @@
+"""Failure debugging: classify a failed run as DATA, CONFIG or ENGINE and say how to fix it.
+
+The category is the run's own (the runner records one) or, for older rows without it, classified
+from the error. For CONFIG mistakes it names the valid alternatives and suggests a corrected
+plan, validated against the engine's plan schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+import pydantic
+
+from copilots import prompting
+from copilots.consultations.base import (
+    DEFAULT_METRIC,
+    METRICS,
+    NotApplicable,
+    event_excerpt,
+    metric_display,
+    plan_model_ids,
+    run_brief,
+)
+from engine.model_registry import closest_model_ids, is_known_model, model_choices
+from engine.models import Run, RunStatus
+from engine.plans import parse_plan
+
+TYPE = "failure_debugging"
+ROLE = "failure debugger copilot"
+CATEGORIES = ("DATA", "CONFIG", "ENGINE")
+TRACEBACK_CAP = 4_000
+MESSAGE_CAP = 2_000
+EVENTS_HEAD, EVENTS_TAIL = 5, 35
+
+_DATA_HINTS = (
+    "target column",
+    "not found in the dataset",
+    "missing values",
+    "least populated class",
+    "could not convert",
+    "duplicate column",
+    "input contains nan",
+    "only one class",
+    "at least two classes",
+    "holds complex",
+    "empty",
+)
+_CONFIG_HINTS = (
+    "unknown model id",
+    "unknown metric",
+    "unknown parameter",
+    "invalid parameter",
+    "validationerror",
+    "does not support",
+    "setup option",
+    "use include or exclude",
+    "not supported",
+)
+_ENGINE_HINTS = ("memoryerror", "out of memory", "worker lost", "time limit", "importerror")
+
+
+def check(run: Run) -> None:
+    if run.status != RunStatus.FAILED:
+        raise NotApplicable(
+            f"Run {run.pk} is {run.status}; only a failed run can be diagnosed.",
+            "run_not_failed",
+        )
+
+
+def links(run: Run) -> dict[str, Any]:
+    return {"run": run, "experiment": run.experiment, "project": run.experiment.project}
+
+
+def classify(error_type: str, message: str) -> tuple[str, str]:
+    """(category, why) from the error's type and message, for rows without a category."""
+    text = f"{error_type} {message}".lower()
+    for hint in _ENGINE_HINTS:
+        if hint in text:
+            return "ENGINE", f"the error mentions {hint!r}"
+    for hint in _CONFIG_HINTS:
+        if hint in text:
+            return "CONFIG", f"the error mentions {hint!r}"
+    for hint in _DATA_HINTS:
+        if hint in text:
+            return "DATA", f"the error mentions {hint!r}"
+    return "ENGINE", "nothing in the error points at the data or the plan"
+
+
+def _replacement_ids(task: str, model_id: str) -> tuple[list[str], bool]:
+    """(valid ids to offer, whether they are near matches of `model_id`)."""
+    close = closest_model_ids(task, model_id)
+    if close:
+        return close, True
+    return [m for m, _ in model_choices(task)][:5], False
+
+
+def _config_help(run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What is wrong in the plan, with valid alternatives, and a corrected plan if one helps."""
+    task = run.experiment.task
+    plan = dict(run.plan or {})
+    help_: dict[str, Any] = {}
+    corrected = dict(plan)
+    unknown = []
+    for field, model_id in plan_model_ids(plan):
+        if model_id == "blend" or is_known_model(task, model_id):
+            continue
+        alternatives, near = _replacement_ids(task, model_id)
+        unknown.append(
+            {"field": field, "model_id": model_id, "closest": alternatives, "near_match": near}
+        )
+        replacement = alternatives[0] if alternatives else None
+        if replacement is None:
+            continue
+        if field == "model_id":
+            corrected["model_id"] = replacement
+        else:
+            values = [replacement if v == model_id else v for v in corrected.get(field) or []]
+            corrected[field] = list(dict.fromkeys(values))
+    if unknown:
+        help_["unknown_model_ids"] = unknown
+        help_["valid_model_ids"] = [m for m, _ in model_choices(task)]
+    for field in ("sort", "optimize"):
+        metric = plan.get(field)
+        if metric and not metric_display(task, metric) and metric not in ("TT", "TT (Sec)"):
+            help_.setdefault("unknown_metrics", []).append({"field": field, "metric": metric})
+            help_["valid_metrics"] = sorted(set(METRICS.get(task, {}).values()))
+            corrected[field] = DEFAULT_METRIC.get(task)
+    suggestion = None
+    if corrected != plan:
+        try:
+            suggestion = {"plan": parse_plan(corrected).model_dump(mode="json", exclude_none=True)}
+        except pydantic.ValidationError:
+            suggestion = None
+    return help_, suggestion
+
+
+def _data_help(run: Run, message: str) -> dict[str, Any]:
+    dataset = run.experiment.dataset
+    columns = [str(c) for c in dataset.column_names]
+    help_: dict[str, Any] = {}
+    target = run.experiment.target
+    if target and target not in columns:
+        help_["target_missing"] = {
+            "target": target,
+            "closest_columns": difflib.get_close_matches(target, columns, n=3),
+        }
+    quoted = re.findall(r"'([^']{1,200})'", message)
+    named = [q for q in quoted if q in columns]
+    if named:
+        help_["columns_named_in_error"] = named[:10]
+    return help_
+
+
+def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
+    recorded = run.error_category if run.error_category in CATEGORIES else ""
+    if recorded:
+        category, reason = recorded, "recorded by the runner"
+    else:
+        category, reason = classify(run.error_type, run.error_message)
+    config_help, suggestion = _config_help(run)
+    if config_help and category != "CONFIG" and not recorded:
+        category, reason = "CONFIG", "the plan names model ids or metrics that do not exist"
+    traceback = run.error_traceback or ""
+    evidence: dict[str, Any] = {
+        "run": run_brief(run),
+        "error": {
+            "category_recorded": recorded or None,
+            "type": run.error_type,
+            "message": run.error_message[:MESSAGE_CAP],
+            "traceback_tail": traceback[-TRACEBACK_CAP:],
+            "traceback_chars": len(traceback),
+        },
+        "classification": {"category": category, "reason": reason},
+        "events": event_excerpt(run, EVENTS_HEAD, EVENTS_TAIL),
+    }
+    if config_help:
+        evidence["config_help"] = config_help
+    if suggestion is not None:
+        evidence["corrected_config"] = suggestion
+    data_help = _data_help(run, run.error_message)
+    if data_help:
+        evidence["data_help"] = data_help
+    return evidence
+
+
+CONTRACT = (
+    prompting.BASE_CONTRACT
+    + """
+- "category": "DATA", "CONFIG" or "ENGINE" (DATA: fix the dataset or target; CONFIG: fix the \
+plan or setup options; ENGINE: the engine or worker failed);
+- "reasoning_summary" must start with the category label, like "CONFIG: ...";
+- "suggested_config": optional, {"plan": a corrected plan} for CONFIG failures, using only \
+valid model ids and metrics from the evidence."""
+)
+
+
+def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        prompting.system_message(
+            role=ROLE,
+            task=(
+                "You diagnose a failed PyCaret Studio run from its error, traceback and event "
+                "stream, classify it as DATA, CONFIG or ENGINE, and say how to fix it. For "
+                "CONFIG failures, name the valid alternatives given in the evidence."
+            ),
+            contract=CONTRACT,
+        ),
+        prompting.user_message("Diagnose this failed run.", {"evidence": evidence}),
+    ]
+
+
+def parse(text: str) -> dict[str, Any]:
+    reply = prompting.parse_reply(text)
+    parsed = prompting.normalise_common(reply)
+    category = str(reply.get("category") or "").strip().upper()
+    parsed["category"] = category if category in CATEGORIES else None
+    parsed["suggested_config"] = reply.get("suggested_config")
+    return parsed
+
+
+_LABEL = re.compile(r"^\s*\**(DATA|CONFIG|ENGINE)\**\s*[:\-—]\s*")
+
+
+def _with_label(category: str, summary: str) -> str:
+    """`summary` opening with `category`, replacing any other label it opened with."""
+    return f"{category}: {_LABEL.sub('', summary.strip(), count=1)}"
+
+
+def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
+    category = evidence["classification"]["category"]
+    error = evidence["error"]
+    run = evidence["run"]
+    task = run["task"]
+    sentences = [
+        f"Run {run['id']} failed with {error['type'] or 'an error'}: "
+        f"{error['message'][:400] or 'no message'}."
+    ]
+    recommendations: list[str] = []
+    config_help = evidence.get("config_help") or {}
+    for item in config_help.get("unknown_model_ids", []):
+        ids = ", ".join(item["closest"])
+        if item["near_match"]:
+            sentences.append(
+                f"'{item['model_id']}' is not a {task} model id; the closest valid ids are {ids}."
+            )
+        else:
+            sentences.append(
+                f"'{item['model_id']}' is not a {task} model id and no valid id looks like it; "
+                f"valid ids include {ids}."
+            )
+        recommendations.append(
+            f"Replace '{item['model_id']}' in plan.{item['field']} with a valid id such as "
+            f"{item['closest'][0] if item['closest'] else 'lr'}."
+        )
+    for item in config_help.get("unknown_metrics", []):
+        valid = ", ".join(config_help.get("valid_metrics", []))
+        sentences.append(f"'{item['metric']}' is not a {task} metric; valid ones: {valid}.")
+        recommendations.append(f"Set plan.{item['field']} to one of: {valid}.")
+    data_help = evidence.get("data_help") or {}
+    if "target_missing" in data_help:
+        missing = data_help["target_missing"]
+        close = ", ".join(f"'{c}'" for c in missing["closest_columns"]) or "none"
+        sentences.append(f"The target '{missing['target']}' is not a column (closest: {close}).")
+        recommendations.append("Create a new experiment with an existing target column.")
+    if category == "DATA" and not recommendations:
+        recommendations.append(
+            "Fix the dataset (or choose another target) as the error describes, upload it "
+            "again and re-run."
+        )
+    elif category == "CONFIG" and not recommendations:
+        recommendations.append(
+            "Change the plan or the experiment's setup options as the error describes, then re-run."
+        )
+    elif category == "ENGINE":
+        recommendations.append(
+            "The engine or its worker failed, not your data or plan: re-run it; if it fails "
+            "again, try fewer models, a smaller fold or a time budget, and tell the operator."
+        )
+    if evidence.get("corrected_config"):
+        recommendations.append("Re-run with the suggested configuration below.")
+    summary = " ".join(sentences)
+    advice: dict[str, Any] = {
+        "category": category,
+        "reasoning_summary": _with_label(category, summary),
+        "recommendations": recommendations,
+    }
+    if evidence.get("corrected_config"):
+        advice["suggested_config"] = evidence["corrected_config"]
+    return advice
+
+
+def _validate_plan_suggestion(suggestion: Any, task: str) -> dict[str, Any] | None:
+    if not isinstance(suggestion, dict) or not isinstance(suggestion.get("plan"), dict):
+        return None
+    try:
+        plan = parse_plan(suggestion["plan"]).model_dump(mode="json", exclude_none=True)
+    except pydantic.ValidationError:
+        return None
+    for _field, model_id in plan_model_ids(plan):
+        if model_id != "blend" and not is_known_model(task, model_id):
+            return None
+    for field in ("sort", "optimize"):
+        if plan.get(field) and not metric_display(task, plan[field]):
+            return None
+    return {"plan": plan}
+
+
+def finalize(
+    reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
+) -> tuple[dict[str, Any], list[str]]:
+    notes: list[str] = []
+    category = evidence["classification"]["category"]
+    if reply.get("category") and reply["category"] != category:
+        notes.append(
+            f"The model called this {reply['category']}; the category recorded for the run, "
+            f"{category}, stands."
+        )
+    summary = reply["reasoning_summary"] or offline["reasoning_summary"]
+    advice: dict[str, Any] = {
+        "category": category,
+        "reasoning_summary": _with_label(category, summary),
+        "recommendations": reply["recommendations"] or offline["recommendations"],
+    }
+    if offline.get("suggested_config"):
+        advice["suggested_config"] = offline["suggested_config"]
+    elif reply.get("suggested_config") is not None:
+        valid = _validate_plan_suggestion(reply["suggested_config"], evidence["run"]["task"])
+        if valid is not None:
+            advice["suggested_config"] = valid
+        else:
+            notes.append("The model's suggested configuration was not valid, so it is not shown.")
+    return advice, notes
