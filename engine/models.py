@@ -258,6 +258,9 @@ class DeploymentRevision(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} pipeline {self.pipeline_id} on {self.deployment_id}"
+
 
 class PredictionRequest(models.Model):
     """One predict call: size, latency and outcome, for the deployment page's counters."""
@@ -273,6 +276,9 @@ class PredictionRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.n_rows} rows on {self.deployment_id}: {self.status_code}"
+
 
 class PredictionSample(models.Model):
     """A bounded reservoir of recent inputs (and their predictions) per deployment, for drift."""
@@ -285,6 +291,9 @@ class PredictionSample(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["deployment", "-id"], name="sample_recent")]
+
+    def __str__(self) -> str:
+        return f"sample {self.pk} of {self.deployment_id}"
 
 
 class BatchPrediction(models.Model):
@@ -314,3 +323,6 @@ class BatchPrediction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.input_filename}, {self.status})"

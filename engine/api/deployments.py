@@ -1,0 +1,194 @@
+"""API routes for deployments: deploy, predict, drift, history, rollback, batch scoring."""
+
+from django.http import FileResponse, Http404, JsonResponse
+from ninja import File, Router
+from ninja.files import UploadedFile
+
+from accounts.access import require
+from engine import serving
+from engine.deploy_selectors import (
+    batch_get,
+    batch_output_path,
+    deployment_drift,
+    deployment_get,
+    deployment_history,
+    deployment_list,
+    deployment_stats,
+    pipeline_get,
+)
+from engine.schemas.deployments import (
+    BatchOut,
+    DeployIn,
+    DeploymentOut,
+    DriftOut,
+    PredictIn,
+    PredictOut,
+    RevisionOut,
+    StatsOut,
+)
+from engine.selectors import project_get
+from engine.services.deployments import (
+    DeploymentError,
+    batch_submit,
+    deployment_activate,
+    deployment_deactivate,
+    deployment_deploy,
+    deployment_predict,
+    deployment_rollback,
+)
+
+router = Router(tags=["deployments"])
+
+
+def error_body(exc: DeploymentError | serving.ServingError) -> dict:
+    """`{"detail", "code"}` plus what the error names (missing columns, bad cells)."""
+    return {"detail": exc.message, "code": exc.code, **exc.extra}
+
+
+def error(exc: DeploymentError | serving.ServingError) -> JsonResponse:
+    return JsonResponse(error_body(exc), status=exc.status)
+
+
+class ThenResponse(JsonResponse):
+    """A JSON response that runs `then` after it has been sent: WSGI servers call close()
+    once the body is out, so the prediction log does not add to the caller's latency."""
+
+    def __init__(self, data, *, then: list, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.then = then
+
+    def close(self) -> None:
+        try:
+            for task in self.then:
+                task()
+        finally:
+            super().close()  # then request_finished, which closes the database connection
+
+
+@router.post("/pipelines/{pipeline_id}/deploy", response={201: DeploymentOut})
+def pipelines_deploy(request, pipeline_id: int, payload: DeployIn):
+    """Serve the pipeline at a slug (needs 'deploy'); the same project's slug is updated."""
+    pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
+    try:
+        deployment, _ = deployment_deploy(
+            pipeline=pipeline, slug=payload.slug, user=request.user, request=request
+        )
+    except DeploymentError as exc:
+        return error(exc)
+    return 201, deployment
+
+
+@router.get("/projects/{project_id}/deployments", response=list[DeploymentOut])
+def deployments_list(request, project_id: int):
+    project = project_get(request=request, project_id=project_id)
+    require(request, project.workspace, "read")
+    return deployment_list(project=project)
+
+
+@router.get("/deployments/{slug}", response=DeploymentOut)
+def deployments_get(request, slug: str):
+    deployment = deployment_get(request=request, slug=slug)
+    require(request, deployment.project.workspace, "read")
+    return deployment
+
+
+@router.post(
+    "/deployments/{slug}/predict",
+    response={200: PredictOut},
+    url_name="deployment_predict",
+)
+def deployments_predict(request, slug: str, payload: PredictIn):
+    """Predict rows (needs 'predict'). 422 names missing columns and bad cells; 413 above
+    STUDIO_MAX_PREDICT_ROWS rows; 409 when the deployment is inactive."""
+    deployment = deployment_get(request=request, slug=slug)
+    then: list = []
+    try:
+        body = deployment_predict(
+            deployment=deployment,
+            rows=payload.rows,
+            request=request,
+            user=request.user,
+            defer=then.append,
+        )
+    except (DeploymentError, serving.ServingError) as exc:
+        return ThenResponse(error_body(exc), status=exc.status, then=then)
+    return ThenResponse(body, then=then)
+
+
+@router.get("/deployments/{slug}/drift", response=DriftOut)
+def deployments_drift(request, slug: str):
+    deployment = deployment_get(request=request, slug=slug)
+    require(request, deployment.project.workspace, "read")
+    return deployment_drift(deployment=deployment)
+
+
+@router.get("/deployments/{slug}/stats", response=StatsOut)
+def deployments_stats(request, slug: str):
+    """Requests, rows, errors and p50/p95 latency over the last 24 hours."""
+    deployment = deployment_get(request=request, slug=slug)
+    require(request, deployment.project.workspace, "read")
+    return deployment_stats(deployment=deployment)
+
+
+@router.get("/deployments/{slug}/history", response=list[RevisionOut])
+def deployments_history(request, slug: str):
+    deployment = deployment_get(request=request, slug=slug)
+    require(request, deployment.project.workspace, "read")
+    return deployment_history(deployment=deployment)
+
+
+def _change(request, slug: str, service):
+    deployment = deployment_get(request=request, slug=slug)
+    try:
+        return service(deployment=deployment, user=request.user, request=request)
+    except DeploymentError as exc:
+        return error(exc)
+
+
+@router.post("/deployments/{slug}/rollback", response=DeploymentOut)
+def deployments_rollback(request, slug: str):
+    """Serve the version that served before the current one (needs 'deploy')."""
+    return _change(request, slug, deployment_rollback)
+
+
+@router.post("/deployments/{slug}/deactivate", response=DeploymentOut)
+def deployments_deactivate(request, slug: str):
+    return _change(request, slug, deployment_deactivate)
+
+
+@router.post("/deployments/{slug}/activate", response=DeploymentOut)
+def deployments_activate(request, slug: str):
+    return _change(request, slug, deployment_activate)
+
+
+@router.post("/deployments/{slug}/batch", response={202: BatchOut})
+def deployments_batch(request, slug: str, file: File[UploadedFile]):
+    """Score a CSV in the background (needs 'predict'); poll the batch, then download."""
+    deployment = deployment_get(request=request, slug=slug)
+    try:
+        batch = batch_submit(deployment=deployment, upload=file, user=request.user, request=request)
+    except DeploymentError as exc:
+        return error(exc)
+    return 202, batch
+
+
+@router.get("/batch-predictions/{batch_id}", response=BatchOut)
+def batch_predictions_get(request, batch_id: int):
+    batch = batch_get(request=request, batch_id=batch_id)
+    require(request, batch.deployment.project.workspace, "read")
+    return batch
+
+
+@router.get("/batch-predictions/{batch_id}/download")
+def batch_predictions_download(request, batch_id: int):
+    batch = batch_get(request=request, batch_id=batch_id)
+    require(request, batch.deployment.project.workspace, "read")
+    path = batch_output_path(batch)
+    if path is None:
+        raise Http404("This batch has no output (yet).")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{batch.deployment.slug}-batch-{batch.pk}.csv",
+        content_type="text/csv",
+    )

@@ -1,0 +1,40 @@
+"""API routes for pipelines: promote a run, read a pipeline, list a project's pipelines."""
+
+from ninja import Router
+
+from accounts.access import require
+from engine.deploy_selectors import pipeline_get, pipeline_list
+from engine.run_selectors import run_get
+from engine.schemas.pipelines import PipelineOut, PromoteIn
+from engine.selectors import project_get
+from engine.services.pipelines import PromoteError, pipeline_promote
+from pycaret_studio.errors import ApiError
+
+router = Router(tags=["pipelines"])
+
+
+@router.post("/runs/{run_id}/promote", response={201: PipelineOut})
+def runs_promote(request, run_id: int, payload: PromoteIn):
+    """Promote a succeeded run to the next version of a pipeline (needs 'write')."""
+    run = run_get(request=request, run_id=run_id)
+    try:
+        pipeline = pipeline_promote(run=run, user=request.user, name=payload.name, request=request)
+    except PromoteError as exc:
+        raise ApiError(exc.status, exc.message, exc.code) from exc
+    except ValueError as exc:
+        raise ApiError(422, str(exc), "validation_error") from exc
+    return 201, pipeline
+
+
+@router.get("/pipelines/{pipeline_id}", response=PipelineOut)
+def pipelines_get(request, pipeline_id: int):
+    pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
+    require(request, pipeline.project.workspace, "read")
+    return pipeline
+
+
+@router.get("/projects/{project_id}/pipelines", response=list[PipelineOut])
+def pipelines_list(request, project_id: int):
+    project = project_get(request=request, project_id=project_id)
+    require(request, project.workspace, "read")
+    return pipeline_list(project=project)

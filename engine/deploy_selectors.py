@@ -1,0 +1,222 @@
+"""Reads for pipelines and deployments: scoped lookups, history, request stats and drift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.access import get_scoped_or_404, scoped
+from engine.models import (
+    BatchPrediction,
+    Deployment,
+    DeploymentRevision,
+    Pipeline,
+    PredictionRequest,
+    Project,
+)
+from engine.selectors import VIA_PROJECT, media_path
+
+VIA_DEPLOYMENT = "deployment__project__workspace"
+STATS_HOURS = 24
+STATS_MAX_LATENCIES = 20_000
+DRIFT_CURRENT_ROWS = 10_000
+DRIFT_REFERENCE_MAX_ROWS = 100_000
+DRIFT_CACHE_S = 60
+
+
+def pipeline_get(*, request, pipeline_id) -> Pipeline:
+    """A pipeline the caller may see; 404 for another workspace's."""
+    return get_scoped_or_404(
+        request,
+        Pipeline.objects.select_related(
+            "project__workspace", "origin_run__experiment__dataset", "promoted_by"
+        ),
+        workspace_field=VIA_PROJECT,
+        pk=pipeline_id,
+    )
+
+
+def pipeline_list(*, project: Project) -> QuerySet[Pipeline]:
+    return project.pipelines.select_related("promoted_by").annotate(
+        n_deployments=Count("deployments")
+    )
+
+
+def pipeline_versions(*, pipeline: Pipeline) -> QuerySet[Pipeline]:
+    """Every version of the pipeline's name in its project, newest first."""
+    return Pipeline.objects.filter(project_id=pipeline.project_id, name=pipeline.name).order_by(
+        "-version"
+    )
+
+
+def pipeline_artifact_path(pipeline: Pipeline) -> Path:
+    return media_path(pipeline.artifact_path)
+
+
+def deployment_get(*, request, slug) -> Deployment:
+    """A deployment the caller may see, by slug; 404 for another workspace's."""
+    return get_scoped_or_404(
+        request,
+        Deployment.objects.select_related("pipeline", "project__workspace"),
+        workspace_field=VIA_PROJECT,
+        slug=slug,
+    )
+
+
+def deployment_list(*, project: Project) -> QuerySet[Deployment]:
+    return project.deployments.select_related("pipeline")
+
+
+def deployments_of_pipeline(*, pipeline: Pipeline) -> QuerySet[Deployment]:
+    return pipeline.deployments.all()
+
+
+def deployment_history(*, deployment: Deployment, limit: int = 50) -> list[DeploymentRevision]:
+    return list(
+        deployment.revisions.select_related("pipeline", "created_by").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def serving_stack(deployment: Deployment) -> list[int]:
+    """The pipeline ids the deployment has served, as a stack: a deploy pushes a version,
+    a rollback pops back to the one before. The top is what serves now."""
+    stack: list[int] = []
+    revisions = deployment.revisions.order_by("created_at", "id").values_list(
+        "action", "pipeline_id"
+    )
+    for action, pipeline_id in revisions:
+        if action == DeploymentRevision.Action.DEPLOY:
+            if not stack or stack[-1] != pipeline_id:
+                stack.append(pipeline_id)
+        elif action == DeploymentRevision.Action.ROLLBACK:
+            if stack:
+                stack.pop()
+            if not stack or stack[-1] != pipeline_id:
+                stack.append(pipeline_id)
+    return stack
+
+
+def rollback_target(deployment: Deployment) -> Pipeline | None:
+    """The version a rollback would serve: the one that served before the current one."""
+    stack = serving_stack(deployment)
+    if len(stack) < 2:
+        return None
+    return Pipeline.objects.filter(pk=stack[-2]).first()
+
+
+def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dict[str, Any]:
+    """Requests, rows, errors and p50/p95 latency over the last `hours`."""
+    since = timezone.now() - timedelta(hours=hours)
+    recent = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
+    totals = recent.aggregate(requests=Count("id"), rows=Sum("n_rows"))
+    ok = recent.filter(status_code=200)
+    errors = totals["requests"] - ok.count()
+    latencies = sorted(
+        ok.order_by("-id").values_list("latency_ms", flat=True)[:STATS_MAX_LATENCIES]
+    )
+    return {
+        "hours": hours,
+        "requests": totals["requests"] or 0,
+        "rows": totals["rows"] or 0,
+        "errors": errors,
+        "p50_ms": _percentile(latencies, 50),
+        "p95_ms": _percentile(latencies, 95),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    rank = (len(values) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return round(values[low] + (values[high] - values[low]) * (rank - low), 2)
+
+
+def batch_list(*, deployment: Deployment, limit: int = 10) -> list[BatchPrediction]:
+    return list(deployment.batch_predictions.select_related("pipeline")[:limit])
+
+
+def batch_get(*, request, batch_id) -> BatchPrediction:
+    return get_scoped_or_404(
+        request,
+        BatchPrediction.objects.select_related("deployment__project__workspace", "pipeline"),
+        workspace_field=VIA_DEPLOYMENT,
+        pk=batch_id,
+    )
+
+
+def batch_output_path(batch: BatchPrediction) -> Path | None:
+    if not batch.output_path:
+        return None
+    path = media_path(batch.output_path)
+    return path if path.is_file() else None
+
+
+def visible_deployments(request) -> QuerySet[Deployment]:
+    return scoped(request, Deployment.objects.all(), workspace_field=VIA_PROJECT)
+
+
+# Drift.
+
+
+def deployment_drift(*, deployment: Deployment) -> dict[str, Any]:
+    """The drift report: training data (reference) against the logged inputs (current).
+
+    Prediction drift compares the logged predictions with the training target's
+    distribution, which is what the model was fitted to reproduce; it needs no model load.
+    """
+    from engine import drift
+
+    pipeline = deployment.pipeline
+    dataset = pipeline.origin_run.experiment.dataset
+    samples = deployment.samples.order_by("-id")
+    stamp = samples.aggregate(last=Max("id"), n=Count("id"))
+    current_rows = min(stamp["n"] or 0, DRIFT_CURRENT_ROWS)
+    if current_rows < drift.MIN_CURRENT_ROWS:
+        return drift.not_enough_data(reference_rows=dataset.n_rows, current_rows=current_rows)
+    key = f"drift:{deployment.pk}:{pipeline.pk}:{stamp['last']}:{current_rows}"
+    report = cache.get(key)
+    if report is None:
+        report = _compute_drift(pipeline, dataset, samples[:DRIFT_CURRENT_ROWS])
+        cache.set(key, report, DRIFT_CACHE_S)
+    return report
+
+
+def _compute_drift(pipeline: Pipeline, dataset, samples) -> dict[str, Any]:
+    import pandas as pd
+
+    from engine import drift
+    from engine.ingest import read_parquet_frame
+    from engine.selectors import dataset_parquet_path
+
+    reference = read_parquet_frame(dataset_parquet_path(dataset))
+    if len(reference) > DRIFT_REFERENCE_MAX_ROWS:
+        reference = reference.sample(n=DRIFT_REFERENCE_MAX_ROWS, random_state=0)
+    rows = list(samples.values_list("inputs", "prediction"))
+    current = pd.DataFrame([inputs for inputs, _ in rows])
+    predictions = pd.Series(
+        [p.get("label") if isinstance(p, dict) else p for _, p in rows], dtype=object
+    )
+    target = reference[pipeline.target] if pipeline.target in reference.columns else None
+    features = [
+        {"name": f["name"], "kind": f.get("kind", "numeric")} for f in pipeline.feature_schema
+    ]
+    for feature in features:
+        if feature["kind"] == "datetime" and feature["name"] in current.columns:
+            current[feature["name"]] = pd.to_datetime(current[feature["name"]], errors="coerce")
+    return drift.drift_report(
+        reference=reference,
+        current=current,
+        features=features,
+        reference_predictions=target,
+        current_predictions=predictions if target is not None else None,
+        prediction_kind="categorical" if pipeline.task == "classification" else "numeric",
+    )

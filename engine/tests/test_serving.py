@@ -1,0 +1,377 @@
+"""Serving: verified loading and the cache, row checks, and predictions equal to predict_model.
+
+This module also holds the trained pipelines the other deployment tests share: each kind is
+trained once per session, in-process, by the real runner on data that went through the real
+ingestion, and copied into each test's own Run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from engine import serving
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SETUP = {"fold": 2, "session_id": 123}
+PLAN = {"kind": "create", "model_id": "lr"}
+
+
+# Shared: trained pipelines and succeeded runs.
+
+
+def cancer_frame() -> pd.DataFrame:
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(as_frame=True).frame
+
+
+def diabetes_frame() -> pd.DataFrame:
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes(as_frame=True).frame
+
+
+def labels_frame() -> pd.DataFrame:
+    """Text labels, a categorical feature, an integer feature and missing values (fixed seed)."""
+    rng = np.random.default_rng(7)
+    n = 240
+    size = rng.normal(10, 3, n).round(3)
+    colour = rng.choice(["red", "green", "blue"], n)
+    count = rng.integers(0, 20, n)
+    score = size + np.where(colour == "red", 3, 0) + rng.normal(0, 1.5, n)
+    frame = pd.DataFrame(
+        {
+            "size": size,
+            "colour": colour,
+            "count": count,
+            "target": np.where(score > 11.5, "yes", "no"),
+        }
+    )
+    frame.loc[rng.choice(n, 12, replace=False), "size"] = np.nan
+    return frame
+
+
+KINDS = {
+    "classifier": (cancer_frame, "classification"),
+    "regressor": (diabetes_frame, "regression"),
+    "labels": (labels_frame, "classification"),
+}
+_trained: dict[str, tuple] = {}
+
+
+def ingested(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """`frame` as the runner sees a dataset: CSV, through ingestion, read back from Parquet."""
+    from engine.ingest import ingest_file, read_parquet_frame
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "data.csv"
+    source.write_bytes(frame.to_csv(index=False).encode())
+    ingest_file(
+        source=source, filename="data.csv", parquet_out=folder / "data.parquet", max_bytes=1 << 30
+    )
+    return read_parquet_frame(folder / "data.parquet")
+
+
+def trained(kind: str):
+    """(RunResult, work_dir, training frame) for `kind`; trained once per session."""
+    if kind not in _trained:
+        from engine.runner import ListSink, execute_plan
+
+        make_frame, task = KINDS[kind]
+        work_dir = Path(settings.MEDIA_ROOT) / "trained" / kind
+        shutil.rmtree(work_dir, ignore_errors=True)
+        frame = ingested(make_frame(), work_dir / "data")
+        result = execute_plan(
+            plan=PLAN,
+            data=frame,
+            task=task,
+            target="target",
+            setup_options=SETUP,
+            work_dir=work_dir,
+            sink=ListSink(),
+        )
+        _trained[kind] = (result, work_dir, frame)
+    return _trained[kind]
+
+
+def make_succeeded_run(user, kind: str = "classifier", project=None, name: str | None = None):
+    """A succeeded Run of `kind` in a project of `user`, recorded by the runs service."""
+    from engine.models import Run, RunStatus
+    from engine.run_selectors import run_media_dir
+    from engine.services.runs import _record_success
+    from engine.tests.factories import make_dataset, make_experiment, make_project
+
+    result, work_dir, _ = trained(kind)
+    make_frame, task = KINDS[kind]
+    project = project or make_project(user, name=f"Deploy {name or kind}")
+    dataset = make_dataset(project, make_frame(), name=f"{kind}.csv", user=user)
+    experiment = make_experiment(
+        dataset, task=task, target="target", setup=SETUP, name=name or kind, user=user
+    )
+    run = Run.objects.create(
+        experiment=experiment,
+        plan=PLAN,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        created_by=user,
+    )
+    target = run_media_dir(run.pk)
+    target.mkdir(parents=True, exist_ok=True)
+    for path in work_dir.iterdir():
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    assert _record_success(run, result)
+    run.refresh_from_db()
+    return run
+
+
+def predict_model_frame(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """PyCaret's own answer: load_model on the artifact, then predict_model."""
+    from engine.runner import prepare_pycaret_import
+
+    prepare_pycaret_import()
+    if KINDS[kind][1] == "classification":
+        from pycaret.classification import ClassificationExperiment as Experiment
+    else:
+        from pycaret.regression import RegressionExperiment as Experiment
+    _, work_dir, _ = trained(kind)
+    exp = Experiment()
+    model = exp.load_model(str(work_dir / "pipeline"), verbose=False)
+    return exp.predict_model(model, data=rows, round=10, verbose=False)
+
+
+def assert_equal_to_predict_model(kind: str, rows: pd.DataFrame, predictions: list[dict]) -> None:
+    expected = predict_model_frame(kind, rows)
+    assert len(predictions) == len(expected)
+    labels = [p["label"] for p in predictions]
+    assert labels == expected["prediction_label"].tolist()
+    if KINDS[kind][1] == "classification":
+        scores = [p["score"] for p in predictions]
+        assert scores == pytest.approx(expected["prediction_score"].tolist(), abs=1e-9)
+    else:
+        assert [p["value"] for p in predictions] == labels
+
+
+def sample_rows(kind: str, n: int = 40, seed: int = 3) -> pd.DataFrame:
+    _, _, frame = trained(kind)
+    return frame.drop(columns="target").sample(n=n, random_state=seed)
+
+
+def as_records(rows: pd.DataFrame) -> list[dict]:
+    """JSON-like rows: NaN as None, numpy scalars as Python values."""
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
+
+
+# Predictions.
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    serving.cache_clear()
+    yield
+    serving.cache_clear()
+
+
+def load(kind: str) -> serving.LoadedPipeline:
+    result, work_dir, _ = trained(kind)
+    return serving.load_pipeline(
+        path=work_dir / result.artifact_filename, sha256=result.artifact_sha256
+    )
+
+
+@pytest.mark.parametrize("kind", ["classifier", "labels", "regressor"])
+def test_predictions_equal_pycarets_predict_model(kind):
+    result, _, _ = trained(kind)
+    rows = sample_rows(kind)
+    prepared = serving.prepare_rows(as_records(rows), result.feature_schema, max_rows=1000)
+    predictions = serving.predict(load(kind), prepared.frame, task=KINDS[kind][1])
+    assert_equal_to_predict_model(kind, rows, predictions)
+
+
+def test_classification_gives_the_label_and_its_probability():
+    result, _, _ = trained("labels")
+    rows = sample_rows("labels", n=20)
+    prepared = serving.prepare_rows(as_records(rows), result.feature_schema, max_rows=100)
+    loaded = load("labels")
+    predictions = serving.predict(loaded, prepared.frame, task="classification")
+    assert {p["label"] for p in predictions} <= {"yes", "no"}
+    proba = loaded.estimator.predict_proba(loaded.transform(prepared.frame))
+    for prediction, row in zip(predictions, proba, strict=True):
+        assert prediction["score"] == pytest.approx(row.max())
+        assert 0.5 <= prediction["score"] <= 1
+
+
+def test_one_row_with_a_missing_value_is_imputed_like_predict_model():
+    rows = sample_rows("labels", n=1, seed=11).assign(size=np.nan)
+    result, _, _ = trained("labels")
+    prepared = serving.prepare_rows(as_records(rows), result.feature_schema, max_rows=10)
+    predictions = serving.predict(load("labels"), prepared.frame, task="classification")
+    assert_equal_to_predict_model("labels", rows, predictions)
+
+
+def test_dtype_shrinking_matches_pycarets():
+    from pycaret.utils.generic import df_shrink_dtypes
+
+    frame = pd.DataFrame(
+        {
+            "small_int": np.array([1, -5, 100], dtype="int64"),
+            "mid_int": np.array([1, 70_000, -3], dtype="int64"),
+            "big_int": np.array([1, 2**40, 0], dtype="int64"),
+            "float": [0.1, np.nan, 3.5],
+            "all_missing": [np.nan, np.nan, np.nan],
+            "huge_float": [1e300, 0.0, 1.0],
+            "text": ["a", None, "b"],
+            "flag": [True, False, True],
+            "when": pd.to_datetime(["2024-01-01", "2024-02-01", None]),
+        }
+    )
+    expected = df_shrink_dtypes(frame)
+    shrunk = serving.shrink_dtypes(frame)
+    assert shrunk.dtypes.to_dict() == expected.dtypes.to_dict()
+    pd.testing.assert_frame_equal(shrunk, expected)
+    odd = frame.assign(small_int=frame["small_int"].astype("uint16"))
+    assert serving.shrink_dtypes(odd).dtypes.to_dict() == df_shrink_dtypes(odd).dtypes.to_dict()
+
+
+# Loading: verified bytes, a cache keyed by sha256.
+
+
+def test_a_tampered_artifact_is_refused_and_never_cached(tmp_path):
+    result, work_dir, _ = trained("classifier")
+    copy = tmp_path / "pipeline.pkl"
+    original = (work_dir / result.artifact_filename).read_bytes()
+    copy.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+    with pytest.raises(serving.ArtifactMismatch) as caught:
+        serving.load_pipeline(path=copy, sha256=result.artifact_sha256)
+    assert caught.value.expected == result.artifact_sha256
+    assert caught.value.actual != result.artifact_sha256
+    assert "does not match the sha256" in caught.value.message
+    assert result.artifact_sha256 not in serving.cached_sha256s()
+
+    copy.write_bytes(original)
+    loaded = serving.load_pipeline(path=copy, sha256=result.artifact_sha256)
+    assert serving.cached_sha256s() == [result.artifact_sha256]
+    assert serving.load_pipeline(path=copy, sha256=result.artifact_sha256) is loaded
+
+
+def test_a_missing_artifact_is_a_clear_error(tmp_path):
+    with pytest.raises(serving.ArtifactMissing, match="missing"):
+        serving.load_pipeline(path=tmp_path / "nope.pkl", sha256="0" * 64)
+
+
+def test_the_cache_evicts_the_least_recently_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(serving, "CACHE_SIZE", 1)
+    classifier = load("classifier")
+    load("labels")
+    assert classifier.sha256 not in serving.cached_sha256s()
+    assert len(serving.cached_sha256s()) == 1
+
+
+# Row checks.
+
+SCHEMA = [
+    {"name": "age", "dtype": "int64", "kind": "numeric"},
+    {"name": "income", "dtype": "float64", "kind": "numeric"},
+    {"name": "city", "dtype": "object", "kind": "categorical"},
+    {"name": "member", "dtype": "bool", "kind": "boolean"},
+]
+
+
+def prepare(rows, **kw):
+    return serving.prepare_rows(rows, SCHEMA, max_rows=kw.pop("max_rows", 100), **kw)
+
+
+def test_rows_are_converted_to_the_training_types():
+    prepared = prepare(
+        [
+            {"age": 40, "income": "1234.5", "city": "Paris", "member": "yes"},
+            {"age": "41", "income": None, "city": 7, "member": False},
+        ]
+    )
+    frame = prepared.frame
+    assert list(frame.columns) == ["age", "income", "city", "member"]
+    assert frame["age"].dtype == "int64"
+    assert frame["income"].tolist()[0] == 1234.5 and np.isnan(frame["income"].tolist()[1])
+    assert frame["city"].tolist() == ["Paris", "7"]
+    assert frame["member"].tolist() == [True, False]
+    assert prepared.ignored_columns == []
+    assert prepared.records([1]) == [{"age": 41.0, "income": None, "city": "7", "member": False}]
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(serving.InputError) as caught:
+        prepare([{"age": 1, "city": "x"}, {"age": 2, "income": 3, "city": "y"}])
+    assert caught.value.status == 422
+    assert "Missing columns: income (in 1 of 2 rows), member" in caught.value.message
+    assert caught.value.extra["missing_columns"] == ["income", "member"]
+
+
+def test_values_that_cannot_be_converted_name_the_column_and_row():
+    rows = [
+        {"age": 1, "income": 2, "city": "a", "member": True},
+        {"age": "old", "income": 2, "city": "a", "member": "maybe"},
+    ]
+    with pytest.raises(serving.InputError) as caught:
+        prepare(rows)
+    message = caught.value.message
+    assert "rows[1], column 'age': 'old' is not a number" in message
+    assert "rows[1], column 'member': 'maybe' is not true or false" in message
+    assert caught.value.extra["errors"][0] == {
+        "row": 1,
+        "column": "age",
+        "message": "'old' is not a number",
+    }
+
+
+@pytest.mark.parametrize("bad", [True, "inf", [1], {"a": 1}])
+def test_a_number_column_refuses_non_numbers(bad):
+    with pytest.raises(serving.InputError, match="column 'income'"):
+        prepare([{"age": 1, "income": bad, "city": "a", "member": True}])
+
+
+def test_extra_columns_are_ignored_and_reported():
+    prepared = prepare([{"age": 1, "income": 2, "city": "a", "member": True, "zz": 1, "id": 9}])
+    assert prepared.ignored_columns == ["id", "zz"]
+    assert "zz" not in prepared.frame.columns
+
+
+def test_too_many_rows_and_no_rows():
+    row = {"age": 1, "income": 2, "city": "a", "member": True}
+    with pytest.raises(serving.TooManyRows) as caught:
+        prepare([row] * 3, max_rows=2)
+    assert caught.value.status == 413
+    assert "3 rows is more than the limit of 2" in caught.value.message
+    with pytest.raises(serving.InputError, match="empty"):
+        prepare([])
+    with pytest.raises(serving.InputError, match="must be an object"):
+        prepare([row, 5])
+
+
+# Web start-up.
+
+
+def test_web_start_up_does_not_import_pycaret():
+    code = (
+        "import django, sys; django.setup(); import pycaret_studio.urls; "
+        "import pycaret_studio.wsgi; "
+        "assert 'pycaret' not in sys.modules, 'pycaret imported at start-up'; "
+        "assert 'engine.serving' in sys.modules"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pycaret_studio.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -1,0 +1,114 @@
+"""Pipeline pages: promote a run, a project's pipelines and deployments, the pipeline page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.access import permissions_in, require
+from engine.deploy_selectors import (
+    deployment_list,
+    deployments_of_pipeline,
+    pipeline_get,
+    pipeline_list,
+    pipeline_versions,
+)
+from engine.run_selectors import run_get
+from engine.selectors import project_get
+from engine.services.deployments import DeploymentError, deployment_deploy
+from engine.services.pipelines import PromoteError, pipeline_promote
+
+DETAIL = "engine/pipelines/detail.html"
+PROMOTE_FORM = "engine/pipelines/_promote_form.html"
+
+
+@login_required
+@require_POST
+def run_promote(request, run_id: int):
+    """The run page's Promote form. Success: the new pipeline's page."""
+    run = run_get(request=request, run_id=run_id)
+    name = request.POST.get("name", "")
+    try:
+        pipeline = pipeline_promote(run=run, user=request.user, name=name, request=request)
+    except (PromoteError, ValueError) as exc:
+        message = exc.message if isinstance(exc, PromoteError) else str(exc)
+        status = exc.status if isinstance(exc, PromoteError) else 422
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect("run_detail", run_id=run.pk)
+        context = {"run": run, "promote_error": message, "promote_name": name}
+        return render(request, PROMOTE_FORM, context, status=status)
+    url = reverse("pipeline_detail", args=[pipeline.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    messages.success(request, f"Promoted run {run.pk} to {pipeline}.")
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def project_pipelines(request, project_id: int):
+    """A project's pipelines (every version) and its deployments."""
+    project = project_get(request=request, project_id=project_id)
+    context = {
+        "project": project,
+        "pipelines": pipeline_list(project=project),
+        "deployments": deployment_list(project=project),
+    }
+    template = (
+        "engine/pipelines/list.html#pipelines-body"
+        if request.htmx
+        else "engine/pipelines/list.html"
+    )
+    return render(request, template, context)
+
+
+def _detail_context(request, pipeline, **extra) -> dict:
+    run = pipeline.origin_run
+    allowed = permissions_in(request, pipeline.project.workspace)
+    context = {
+        "pipeline": pipeline,
+        "project": pipeline.project,
+        "run": run,
+        "experiment": run.experiment,
+        "versions": pipeline_versions(pipeline=pipeline),
+        "deployments": deployments_of_pipeline(pipeline=pipeline),
+        "can_deploy": "deploy" in allowed,
+        "deploy_slug": "",
+        "deploy_error": None,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def pipeline_detail(request, pipeline_id: int):
+    pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
+    template = f"{DETAIL}#pipeline-body" if request.htmx else DETAIL
+    return render(request, template, _detail_context(request, pipeline))
+
+
+@login_required
+@require_POST
+def pipeline_deploy(request, pipeline_id: int):
+    """The deploy sidebar's form. Success: the deployment's page."""
+    pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
+    require(request, pipeline.project.workspace, "deploy")
+    slug = request.POST.get("slug", "").strip()
+    try:
+        deployment, created = deployment_deploy(
+            pipeline=pipeline, slug=slug or None, user=request.user, request=request
+        )
+    except DeploymentError as exc:
+        context = _detail_context(request, pipeline, deploy_slug=slug, deploy_error=exc.message)
+        template = f"{DETAIL}#deploy-form" if request.htmx else DETAIL
+        return render(request, template, context, status=exc.status)
+    verb = "Deployed" if created else "Now serving"
+    messages.success(request, f"{verb} {pipeline} at '{deployment.slug}'.")
+    url = reverse("deployment_detail", args=[deployment.slug])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
