@@ -46,6 +46,8 @@ format: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/serving.py
 
 clean:
 	rm -rf var/queue var/pytest-* var/test.sqlite3

@@ -1,6 +1,6 @@
 """The JSON API at /api/v1/: one NinjaAPI, each app adds its Router."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -72,6 +72,11 @@ def on_not_found(request, exc: Http404):
     return error_response(request, 404, str(exc) or "Not found.", "not_found")
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request, exc: RequestDataTooBig):
+    return error_response(request, 413, "The request body is too large.", "too_large")
+
+
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc: PermissionDenied):
     return error_response(request, 403, str(exc) or "Forbidden.", "forbidden")
@@ -80,3 +85,4 @@ def on_permission_denied(request, exc: PermissionDenied):
 api.add_router("", health_router)
 api.add_router("", "accounts.api.router")
 api.add_router("", "engine.api.router")
+api.add_router("/llm", "copilots.api.router")
