@@ -178,8 +178,13 @@ def stop_worker(worker: WorkerProcess) -> None:
             os.killpg(worker.proc.pid, signal.SIGTERM)
             worker.proc.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.proc.pid, signal.SIGKILL)
+            pass
+    # Pool children can outlive their parent (a killed worker leaves them to init): reap the
+    # whole process group, so no test leaves processes behind.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        worker.proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session")
