@@ -1,6 +1,7 @@
 """Celery tasks of the engine. Tasks take ids, import their service inside, and call it."""
 
 from celery import shared_task
+from django.conf import settings
 
 
 @shared_task(name="studio.ping", time_limit=30, soft_time_limit=20)
@@ -10,3 +11,44 @@ def studio_ping_task(nonce: str) -> str:
 
     audit_record(action="worker.ping", metadata={"nonce": nonce})
     return nonce
+
+
+def _in_prefork_child() -> bool:
+    from billiard.process import current_process
+
+    return current_process().name.startswith("ForkPoolWorker")
+
+
+@shared_task(
+    bind=True,
+    name="studio.run_execute",
+    acks_late=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_execute_task(self, run_id: int) -> str:
+    """Claim and execute one run. A redelivered message finds the run claimed and does nothing."""
+    from engine.services.runs import run_execute
+
+    # Only a prefork pool child may end itself to honour a cancel; the pool replaces it.
+    hard_stop = not self.request.is_eager and _in_prefork_child()
+    return run_execute(run_id=run_id, celery_task_id=self.request.id or "", hard_stop=hard_stop)
+
+
+@shared_task(name="studio.runs_reap", time_limit=120, soft_time_limit=100)
+def runs_reap_task() -> int:
+    """Fail running runs whose heartbeat went stale (beat, every 30 s)."""
+    from engine.services.runs import runs_reap
+
+    return runs_reap()
+
+
+@shared_task(name="studio.runs_redispatch", time_limit=120, soft_time_limit=100)
+def runs_redispatch_task() -> int:
+    """Send queued runs that never reached the broker (beat, every 30 s)."""
+    from engine.services.runs import runs_redispatch
+
+    return runs_redispatch()
+
+
+import engine.deploy_tasks  # noqa: E402, F401

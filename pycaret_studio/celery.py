@@ -33,12 +33,3 @@ def ensure_queue_folders() -> None:
 
 ensure_queue_folders()
 
-# Deployments (issue 5): keep each deployment's input reservoir at its newest rows.
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "studio-samples-trim": {
-        "task": "studio.samples_trim",
-        "schedule": 600.0,
-        "options": {"expires": 590},
-    },
-}

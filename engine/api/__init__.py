@@ -2,10 +2,12 @@
 
 from ninja import Router
 
-from engine.api import datasets, experiments, projects, runs
+from engine.api import datasets, deployments, experiments, pipelines, projects, runs
 
 router = Router()
 router.add_router("", projects.router)
 router.add_router("", datasets.router)
 router.add_router("", experiments.router)
 router.add_router("", runs.router)
+router.add_router("", pipelines.router)
+router.add_router("", deployments.router)

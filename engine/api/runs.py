@@ -1,5 +1,89 @@
-"""API routes for runs."""
+"""API routes for runs: submit, list, get, events, cancel and re-run."""
 
-from ninja import Router
+import pydantic
+from django.http import FileResponse, Http404
+from ninja import Query, Router, Schema
+from ninja.errors import ValidationError as NinjaValidationError
+
+from accounts.access import require
+from engine.run_selectors import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
+from engine.schemas.runs import RunEventOut, RunIn, RunOut
+from engine.selectors import experiment_get
+from engine.services.runs import RunConflict, run_cancel, run_rerun, run_submit
+from pycaret_studio.errors import ApiError
 
 router = Router(tags=["runs"])
+
+
+class EventsQuery(Schema):
+    after: int = 0
+    limit: int = EVENTS_MAX
+
+
+def plan_errors(exc: pydantic.ValidationError) -> NinjaValidationError:
+    """A bad plan answers 422 like any other body error, located under `plan`."""
+    return NinjaValidationError(
+        [
+            {"loc": ["body", "plan", *error.get("loc", ())], "msg": error.get("msg", "")}
+            for error in exc.errors()
+        ]
+    )
+
+
+@router.post("/experiments/{experiment_id}/runs", response={202: RunOut})
+def runs_submit(request, experiment_id: int, payload: RunIn):
+    experiment = experiment_get(request=request, experiment_id=experiment_id)
+    try:
+        run = run_submit(
+            experiment=experiment, plan=payload.plan, user=request.user, request=request
+        )
+    except pydantic.ValidationError as exc:
+        raise plan_errors(exc) from exc
+    return 202, run
+
+
+@router.get("/experiments/{experiment_id}/runs", response=list[RunOut])
+def runs_list(request, experiment_id: int):
+    experiment = experiment_get(request=request, experiment_id=experiment_id)
+    require(request, experiment.project.workspace, "read")
+    return run_list(experiment=experiment)
+
+
+@router.get("/runs/{run_id}", response=RunOut)
+def runs_get(request, run_id: int):
+    run = run_get(request=request, run_id=run_id)
+    require(request, run.experiment.project.workspace, "read")
+    return run
+
+
+@router.get("/runs/{run_id}/events", response=list[RunEventOut])
+def runs_events(request, run_id: int, query: Query[EventsQuery]):
+    run = run_get(request=request, run_id=run_id)
+    require(request, run.experiment.project.workspace, "read")
+    return run_events(run=run, after=query.after, limit=query.limit)
+
+
+@router.post("/runs/{run_id}/cancel", response=RunOut)
+def runs_cancel(request, run_id: int):
+    run = run_get(request=request, run_id=run_id)
+    try:
+        return run_cancel(run=run, user=request.user, request=request)
+    except RunConflict as exc:
+        raise ApiError(409, str(exc), "conflict") from exc
+
+
+@router.post("/runs/{run_id}/rerun", response={202: RunOut})
+def runs_rerun(request, run_id: int):
+    """Submit the same plan on the same experiment again."""
+    run = run_get(request=request, run_id=run_id)
+    return 202, run_rerun(run=run, user=request.user, request=request)
+
+
+@router.get("/runs/{run_id}/plots/{name}", summary="A run's plot, as PNG")
+def runs_plot(request, run_id: int, name: str):
+    run = run_get(request=request, run_id=run_id)
+    require(request, run.experiment.project.workspace, "read")
+    path = run_plot_path(run=run, name=name)
+    if path is None:
+        raise Http404(f"Run {run.pk} has no plot named {name!r}.")
+    return FileResponse(path.open("rb"), content_type="image/png")

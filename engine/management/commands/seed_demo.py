@@ -1,19 +1,31 @@
-"""Seed a demo user, workspace and project. Safe to run again: it changes nothing twice."""
+"""Seed a demo user, workspace, project, dataset, experiment and one compare run, and once
+that run has succeeded, its pipeline and deployment.
+
+Safe to run again: it changes nothing twice. The run is only enqueued here; the worker runs it.
+"""
 
 import os
 import secrets
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Membership, Role, User, Workspace
 from accounts.services import workspace_create
-from engine.models import Project
+from engine.models import Dataset, Experiment, Project
 
 DEMO_USERNAME = "demo"
 DEMO_WORKSPACE = "Demo workspace"
 DEMO_PROJECT = "Breast cancer screening"
+DEMO_DATASET = "breast_cancer.csv"
+DEMO_EXPERIMENT = "Malignant or benign"
+# A handful of quick models, so a new user sees a finished leaderboard within a minute.
+DEMO_PIPELINE = "Breast cancer screening"
+DEMO_PLAN = {"kind": "compare", "include": ["lr", "nb", "dt", "rf", "et", "lightgbm"], "fold": 5}
 PASSWORD_FILE = settings.VAR_DIR / "demo-password"
 
 
@@ -24,7 +36,14 @@ class Command(BaseCommand):
         user, password = self._demo_user()
         workspace = self._demo_workspace(user)
         project = self._demo_project(workspace, user)
-        self.stdout.write(f"Demo workspace: {workspace.name}; project: {project.name}")
+        dataset = self._demo_dataset(project, user)
+        self.stdout.write(
+            f"Demo workspace: {workspace.name}; project: {project.name}; "
+            f"dataset: {dataset.name} ({dataset.n_rows} rows)"
+        )
+        experiment = self._demo_experiment(dataset, user)
+        self._demo_run(experiment, user)
+        self._demo_deployment(experiment, user)
         if password:
             self.stdout.write(self.style.SUCCESS(f"Demo login: {DEMO_USERNAME} / {password}"))
         else:
@@ -77,3 +96,86 @@ class Command(BaseCommand):
             },
         )
         return project
+
+    def _demo_dataset(self, project: Project, user: User) -> Dataset:
+        """scikit-learn's breast_cancer data, uploaded as a CSV through the real ingestion."""
+        existing = project.datasets.filter(name=DEMO_DATASET).first()
+        if existing is not None:
+            return existing
+        from sklearn.datasets import load_breast_cancer
+
+        from engine.services.datasets import dataset_ingest
+
+        frame = load_breast_cancer(as_frame=True).frame
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / DEMO_DATASET
+            frame.to_csv(path, index=False)
+            with path.open("rb") as handle:
+                return dataset_ingest(
+                    project=project,
+                    file=File(handle, name=DEMO_DATASET),
+                    filename=DEMO_DATASET,
+                    name=DEMO_DATASET,
+                    user=user,
+                )
+
+    def _demo_experiment(self, dataset: Dataset, user: User) -> Experiment:
+        existing = dataset.project.experiments.filter(name=DEMO_EXPERIMENT).first()
+        if existing is not None:
+            return existing
+        from engine.services.experiments import experiment_create
+
+        return experiment_create(
+            project=dataset.project,
+            dataset=dataset,
+            name=DEMO_EXPERIMENT,
+            task="classification",
+            target="target",
+            setup={"session_id": 42},
+            user=user,
+        )
+
+    def _demo_run(self, experiment: Experiment, user: User) -> None:
+        """Enqueue one compare run, once; the worker runs it, so `make run` does not wait."""
+        if experiment.runs.exists():
+            return
+        from engine.services.runs import run_submit
+
+        run = run_submit(experiment=experiment, plan=DEMO_PLAN, user=user)
+        state = "queued" if run.dispatched_at else "waiting for the queue"
+        self.stdout.write(f"Demo run {run.pk} submitted ({state}): {run.plan['kind']}")
+
+    def _demo_deployment(self, experiment: Experiment, user: User) -> None:
+        """Promote the demo run and deploy it, once it has succeeded (idempotent)."""
+        from django.test.utils import override_settings
+
+        from engine.models import Deployment, Pipeline, RunStatus
+        from engine.services.deployments import deployment_deploy
+        from engine.services.pipelines import pipeline_promote
+
+        run = (
+            experiment.runs.filter(status=RunStatus.SUCCEEDED)
+            .exclude(artifact_sha256="")
+            .order_by("finished_at", "pk")
+            .first()
+        )
+        if run is None:
+            self.stdout.write(
+                "Demo deployment: waiting for the demo run to succeed; run seed_demo again "
+                "afterwards to promote and deploy it."
+            )
+            return
+        pipeline = Pipeline.objects.filter(origin_run=run).order_by("version").first()
+        if pipeline is None:
+            pipeline = pipeline_promote(run=run, user=user, name=DEMO_PIPELINE)
+        deployment = Deployment.objects.filter(
+            project=experiment.project, pipeline__name=pipeline.name
+        ).first()
+        if deployment is None:
+            # No warm-up thread: this command exits right away.
+            with override_settings(STUDIO_SERVING_WARM_UP=False):
+                deployment, _ = deployment_deploy(pipeline=pipeline, user=user)
+        self.stdout.write(
+            f"Demo deployment: {deployment.slug} serves {deployment.pipeline} "
+            f"(/deployments/{deployment.slug}/)"
+        )

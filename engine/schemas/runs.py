@@ -1,0 +1,120 @@
+"""API schemas for runs."""
+
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+from ninja import Field, Schema
+
+from engine.run_selectors import run_status_detail
+
+
+class RunIn(Schema):
+    plan: dict[str, Any] = Field(
+        ...,
+        description='The plan, for example {"kind": "compare", "include": ["lr", "dt"]}.',
+        examples=[{"kind": "compare", "include": ["lr", "dt", "nb"], "fold": 3}],
+    )
+
+
+class ProgressOut(Schema):
+    done: int
+    total: int
+    percent: int
+
+
+class RunErrorOut(Schema):
+    category: str
+    type: str
+    message: str
+
+
+class PlotOut(Schema):
+    name: str
+    url: str
+
+
+class RunOut(Schema):
+    id: int
+    experiment_id: int
+    status: str
+    status_detail: str = Field(..., description="One plain sentence on where the run is.")
+    dispatched: bool = Field(..., description="False while the run waits for the job queue.")
+    dispatch_error: str | None
+    cancel_requested: bool
+    plan: dict[str, Any]
+    progress: ProgressOut
+    model_id: str | None
+    model_name: str | None
+    leaderboard: list[dict[str, Any]]
+    leaderboard_sort: str | None
+    metrics: dict[str, Any]
+    plots: list[PlotOut]
+    artifact_sha256: str | None
+    environment: dict[str, Any]
+    error: RunErrorOut | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+    @staticmethod
+    def resolve_status_detail(obj) -> str:
+        return run_status_detail(obj)
+
+    @staticmethod
+    def resolve_dispatched(obj) -> bool:
+        return obj.dispatched_at is not None
+
+    @staticmethod
+    def resolve_dispatch_error(obj) -> str | None:
+        return obj.dispatch_error or None
+
+    @staticmethod
+    def resolve_progress(obj) -> dict:
+        return {
+            "done": obj.progress_done,
+            "total": obj.progress_total,
+            "percent": obj.progress_percent,
+        }
+
+    @staticmethod
+    def resolve_model_id(obj) -> str | None:
+        return obj.model_id or None
+
+    @staticmethod
+    def resolve_model_name(obj) -> str | None:
+        return obj.model_name or None
+
+    @staticmethod
+    def resolve_leaderboard_sort(obj) -> str | None:
+        return obj.leaderboard_sort or None
+
+    @staticmethod
+    def resolve_artifact_sha256(obj) -> str | None:
+        return obj.artifact_sha256 or None
+
+    @staticmethod
+    def resolve_plots(obj) -> list[dict]:
+        return [
+            {"name": p["name"], "url": reverse("api:runs_plot", args=[obj.pk, p["name"]])}
+            for p in obj.plots
+        ]
+
+    @staticmethod
+    def resolve_error(obj) -> dict | None:
+        if not obj.error_category:
+            return None
+        return {
+            "category": obj.error_category,
+            "type": obj.error_type,
+            "message": obj.error_message,
+        }
+
+
+class RunEventOut(Schema):
+    seq: int
+    ts: datetime
+    level: str
+    message: str
+    data: dict[str, Any]

@@ -1,0 +1,122 @@
+"""Template helpers for run pages: model choices from the registry, permissions, numbers."""
+
+from __future__ import annotations
+
+import math
+
+from django import template
+
+from accounts.access import permissions_in
+from engine import model_registry
+from engine.run_selectors import run_best_score, run_is_active, run_status_detail
+
+register = template.Library()
+
+# Leaderboard columns that are not metrics.
+TEXT_COLUMNS = {"model_id", "Model"}
+
+
+@register.simple_tag
+def model_choices(task: str) -> list[tuple[str, str]]:
+    """[(model_id, name)] for the task, from the checked-in registry (no PyCaret import)."""
+    return model_registry.model_choices(task)
+
+
+@register.simple_tag
+def new_run_form(experiment):
+    """An unbound New run form for the experiment's task."""
+    from engine.forms_runs import RunPlanForm
+
+    return RunPlanForm(task=experiment.task)
+
+
+@register.simple_tag(takes_context=True)
+def can_train(context, experiment) -> bool:
+    request = context.get("request")
+    if request is None:
+        return False
+    return "train" in permissions_in(request, experiment.project.workspace)
+
+
+@register.filter
+def status_detail(run) -> str:
+    return run_status_detail(run)
+
+
+@register.filter
+def is_active(run) -> bool:
+    return run_is_active(run)
+
+
+@register.filter
+def any_active(runs) -> bool:
+    return any(run_is_active(run) for run in runs)
+
+
+@register.filter
+def best_score(run) -> str:
+    score = run_best_score(run)
+    if score is None:
+        return ""
+    metric, value = score
+    return f"{metric} {metric_value(value)}"
+
+
+@register.filter
+def metric_value(value) -> str:
+    """Numbers as PyCaret prints them (4 decimals); anything else as text."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}" if math.isfinite(value) else str(value)
+    return str(value)
+
+
+@register.filter
+def is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@register.filter
+def leaderboard_columns(rows: list[dict]) -> list[str]:
+    """The metric columns of a leaderboard, in PyCaret's order."""
+    if not rows:
+        return []
+    return [column for column in rows[0] if column not in TEXT_COLUMNS]
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if isinstance(mapping, dict) else None
+
+
+@register.filter
+def duration(run) -> str:
+    """How long the run took (or has been running), as 1m 05s."""
+    if run.started_at is None:
+        return ""
+    from django.utils import timezone
+
+    end = run.finished_at or timezone.now()
+    seconds = max(0, int((end - run.started_at).total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+@register.filter
+def plan_summary(plan: dict) -> str:
+    """A short human description of a plan dict."""
+    kind = plan.get("kind", "?")
+    if kind == "compare":
+        models = plan.get("include")
+        return f"compare {', '.join(models)}" if models else "compare (default models)"
+    if kind in ("create", "tune", "ensemble"):
+        extra = f" ({plan['method'].lower()})" if kind == "ensemble" and plan.get("method") else ""
+        return f"{kind} {plan.get('model_id', '?')}{extra}"
+    if kind == "blend":
+        if plan.get("model_ids"):
+            return f"blend {', '.join(plan['model_ids'])}"
+        return f"blend top {plan.get('top_n', '?')}"
+    return kind
