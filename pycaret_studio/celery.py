@@ -32,4 +32,3 @@ def ensure_queue_folders() -> None:
 
 
 ensure_queue_folders()
-
