@@ -187,7 +187,7 @@ def stop_worker(worker: WorkerProcess) -> None:
         worker.proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def celery_queue():
     """A queue of this test session's own, so no other worker on the machine takes its jobs."""
     from pycaret_studio.celery import app
