@@ -81,11 +81,11 @@ def authenticate_key(request, presented: str) -> ApiKey:
         or not presented.isascii()
     ):
         _reject(request, presented, "malformed")
-    key = (
-        ApiKey.objects.select_related("user")
-        .filter(prefix=presented[:DISPLAY_PREFIX_LENGTH])
-        .first()
-    )
+    try:
+        # A unique-index lookup with no ORDER BY: one cheap query per request.
+        key = ApiKey.objects.select_related("user").get(prefix=presented[:DISPLAY_PREFIX_LENGTH])
+    except ApiKey.DoesNotExist:
+        key = None
     if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(presented)):
         _reject(request, presented, "unknown")
     if key.status != "active" or not key.user.is_active:
