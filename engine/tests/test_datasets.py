@@ -399,8 +399,8 @@ def test_seed_demo_uploads_breast_cancer_once(media, monkeypatch):
     from django.core.management import call_command
 
     monkeypatch.setenv("STUDIO_DEMO_PASSWORD", "a-demo-password-for-tests")
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-train", stdout=io.StringIO())
+    call_command("seed_demo", "--no-train", stdout=io.StringIO())
     dataset = Dataset.objects.get()
     assert (dataset.name, dataset.n_rows, dataset.n_cols) == ("breast_cancer.csv", 569, 31)
     assert dataset.project.name == "Breast cancer screening"

@@ -225,8 +225,8 @@ def test_seed_demo_enqueues_one_compare_run_once(
 
     monkeypatch.setenv("STUDIO_DEMO_PASSWORD", "a-demo-password-for-tests")
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=io.StringIO())
-        call_command("seed_demo", stdout=io.StringIO())
+        call_command("seed_demo", "--no-train", stdout=io.StringIO())
+        call_command("seed_demo", "--no-train", stdout=io.StringIO())
     run = Run.objects.get()
     assert run.plan["kind"] == "compare" and run.status == "queued"
     assert run.experiment.target == "target" and run.created_by.username == "demo"
