@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["NotApplicable", "Throttled", "consult", "consult_throttle"]
 
 THROTTLE_NAMESPACE = "copilot-throttle"
-DEFAULT_THROTTLE_PER_MINUTE = 20
 
 
 class Throttled(Exception):
@@ -36,7 +35,7 @@ class Throttled(Exception):
 
 
 def throttle_limit() -> int:
-    return int(getattr(settings, "COPILOT_THROTTLE_PER_MINUTE", DEFAULT_THROTTLE_PER_MINUTE))
+    return settings.COPILOT_THROTTLE_PER_MINUTE
 
 
 def consult_throttle(*, user: User) -> None:

@@ -102,7 +102,7 @@ def _free_slug(base: str) -> str:
 
 
 def _warm_up_on_commit(pipeline: Pipeline) -> None:
-    if not getattr(settings, "STUDIO_SERVING_WARM_UP", True):
+    if not settings.STUDIO_SERVING_WARM_UP:
         return
     path, sha256 = pipeline_artifact_path(pipeline), pipeline.artifact_sha256
     transaction.on_commit(lambda: serving.warm_up_in_background(path=path, sha256=sha256))
