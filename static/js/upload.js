@@ -1,16 +1,7 @@
 // Dataset upload: drag-and-drop onto the drop zone, an upload progress bar, and inline errors.
 // Without JavaScript the forms still post normally and the server answers with a full page.
 (() => {
-  // htmx leaves 4xx responses unswapped. Forms marked data-swap-errors answer 413 and 422
-  // with their own fragment carrying the reason, so swap those in.
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const status = event.detail.xhr.status;
-    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if ((status === 413 || status === 422) && source && source.closest("[data-swap-errors]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
+  // Inline 413/422 errors are swapped in by studio.js's shared htmx:beforeSwap handler.
 
   const formOf = (element) => element && element.closest && element.closest("[data-upload-form]");
 
