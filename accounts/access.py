@@ -42,19 +42,26 @@ def get_scoped_or_404(
         raise Http404(f"No such {queryset.model._meta.verbose_name}.") from exc
 
 
-def permissions_in(request, workspace: Workspace) -> frozenset[str]:
-    """What the caller may do in a workspace: the role, intersected with a key's scopes."""
-    if not request.user.is_authenticated:
+def permissions_in(request, workspace: Workspace, *, user=None) -> frozenset[str]:
+    """What the caller may do in a workspace: the role, intersected with a key's scopes.
+
+    The caller is the request's user and key; without a request (a management command, the
+    worker, a test), `user` and their role alone.
+    """
+    if request is not None:
+        user, key = request.user, _api_key(request)
+    else:
+        key = None
+    if user is None or not user.is_authenticated:
         return frozenset()
     role = (
-        Membership.objects.filter(user=request.user, workspace=workspace)
+        Membership.objects.filter(user=user, workspace=workspace)
         .values_list("role", flat=True)
         .first()
     )
     if role is None:
         return frozenset()
     allowed = ROLE_PERMISSIONS[role]
-    key = _api_key(request)
     if key is not None:
         if key.workspace_id is not None and key.workspace_id != workspace.pk:
             return frozenset()
@@ -62,7 +69,8 @@ def permissions_in(request, workspace: Workspace) -> frozenset[str]:
     return allowed
 
 
-def require(request, workspace: Workspace, permission: str) -> None:
-    """Raise 403 unless the caller holds `permission` in `workspace`."""
-    if permission not in permissions_in(request, workspace):
+def require(request, workspace: Workspace, permission: str, *, user=None) -> None:
+    """Raise 403 unless the caller holds `permission` in `workspace`: the one permission check
+    that services call, and that templates ask (through `permissions_in`) to show buttons."""
+    if permission not in permissions_in(request, workspace, user=user):
         raise PermissionDenied(f"This needs the '{permission}' permission in {workspace.name}.")

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
-from accounts.access import get_scoped_or_404, require, visible_workspaces
+from accounts.access import get_scoped_or_404, visible_workspaces
 from accounts.auth import KEY_HEADER, session_auth
 from accounts.models import ApiKey, Membership, Workspace
 from accounts.schemas import (
@@ -23,7 +23,6 @@ from accounts.services import (
     member_change_role,
     member_remove,
 )
-from pycaret_studio.errors import ApiError
 
 router = Router(tags=["workspaces"])
 
@@ -69,23 +68,17 @@ def member_list(request, workspace_id: int):
 
 @router.post("/workspaces/{workspace_id}/members", response={201: MemberOut})
 def member_create(request, workspace_id: int, payload: MemberIn):
-    workspace = _visible_workspace(request, workspace_id)
-    require(request, workspace, "manage_members")
-    try:
-        membership = member_add(
-            workspace=workspace,
-            identifier=payload.username or payload.email,
-            role=payload.role,
-            request=request,
-        )
-    except ValueError as exc:
-        raise ApiError(422, str(exc), "invalid_member") from exc
+    membership = member_add(
+        workspace=_visible_workspace(request, workspace_id),
+        identifier=payload.username or payload.email,
+        role=payload.role,
+        request=request,
+    )
     return 201, _member_out(membership)
 
 
 def _membership(request, workspace_id: int, member_id: int) -> Membership:
     workspace = _visible_workspace(request, workspace_id)
-    require(request, workspace, "manage_members")
     return get_object_or_404(
         Membership.objects.select_related("user", "workspace"), workspace=workspace, pk=member_id
     )
@@ -94,20 +87,13 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 @router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
 def member_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
     membership = _membership(request, workspace_id, member_id)
-    try:
-        member_change_role(membership=membership, role=payload.role, request=request)
-    except ValueError as exc:
-        raise ApiError(409, str(exc), "last_owner") from exc
+    member_change_role(membership=membership, role=payload.role, request=request)
     return _member_out(membership)
 
 
 @router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
 def member_delete(request, workspace_id: int, member_id: int):
-    membership = _membership(request, workspace_id, member_id)
-    try:
-        member_remove(membership=membership, request=request)
-    except ValueError as exc:
-        raise ApiError(409, str(exc), "last_owner") from exc
+    member_remove(membership=_membership(request, workspace_id, member_id), request=request)
     return 204, None
 
 
@@ -121,17 +107,14 @@ def api_key_create_endpoint(request, payload: ApiKeyIn):
     workspace = None
     if payload.workspace_id is not None:
         workspace = _visible_workspace(request, payload.workspace_id)
-    try:
-        key, plaintext = api_key_create(
-            user=request.user,
-            name=payload.name,
-            scopes=payload.scopes,
-            workspace=workspace,
-            expires_in_days=payload.expires_in_days,
-            request=request,
-        )
-    except ValueError as exc:
-        raise ApiError(422, str(exc), "invalid_key") from exc
+    key, plaintext = api_key_create(
+        user=request.user,
+        name=payload.name,
+        scopes=payload.scopes,
+        workspace=workspace,
+        expires_in_days=payload.expires_in_days,
+        request=request,
+    )
     return 201, {
         "id": key.pk,
         "name": key.name,

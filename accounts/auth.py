@@ -17,7 +17,7 @@ from ninja.security.apikey import APIKeyHeader
 
 from accounts.models import ApiKey
 from accounts.services import DISPLAY_PREFIX_LENGTH, KEY_PREFIX, api_key_hash, audit_record
-from pycaret_studio.errors import ApiError
+from engine.errors import StudioError
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,11 @@ def authenticate_key(request, presented: str) -> ApiKey:
     """Return the active key matching `presented`, or raise the one 401 for every bad key."""
     ip = request.META.get("REMOTE_ADDR")
     if _throttled(ip):
-        raise ApiError(429, "Too many failed authentications; try again in a minute.", "throttled")
+        raise StudioError(
+            "Too many failed authentications; try again in a minute.",
+            status=429,
+            code="throttled",
+        )
     if (
         not presented.startswith(KEY_PREFIX)
         or len(presented) > MAX_KEY_LENGTH

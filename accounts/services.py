@@ -10,7 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.access import require
 from accounts.models import ApiKey, AuditEvent, Membership, Role, Scope, User, Workspace
+from engine.errors import Conflict, InvalidInput
 
 DEFAULT_KEY_SCOPES = [Scope.READ]
 
@@ -95,16 +97,16 @@ def api_key_create(
     """Create a key and return it with its plaintext, which is never stored or shown again."""
     name = (name or "").strip()
     if not name:
-        raise ValueError("A key needs a name.")
+        raise InvalidInput("A key needs a name.", code="invalid_key")
     scopes = sorted(set(scopes or DEFAULT_KEY_SCOPES))
     unknown = set(scopes) - set(Scope.values)
     if unknown:
-        raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(f"Unknown scopes: {', '.join(sorted(unknown))}.", code="invalid_key")
     if (
         workspace is not None
         and not Membership.objects.filter(user=user, workspace=workspace).exists()
     ):
-        raise ValueError("You are not a member of that workspace.")
+        raise InvalidInput("You are not a member of that workspace.", code="invalid_key")
     while True:
         plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
         prefix = plaintext[:DISPLAY_PREFIX_LENGTH]
@@ -158,16 +160,27 @@ def _owner_count(workspace: Workspace) -> int:
     return len(list(owners))
 
 
+def _invalid_member(message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_member", fields={"identifier": [(message, "")]})
+
+
+def _last_owner(message: str) -> Conflict:
+    return Conflict(message, code="last_owner")
+
+
 @transaction.atomic
-def member_add(*, workspace: Workspace, identifier: str, role: str, request=None) -> Membership:
+def member_add(
+    *, workspace: Workspace, identifier: str, role: str, request=None, by: User | None = None
+) -> Membership:
+    require(request, workspace, "manage_members", user=by)
     identifier = (identifier or "").strip()
     user = User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier)).first()
     if user is None or not identifier:
-        raise ValueError(f"No user with username or email '{identifier}'.")
+        raise _invalid_member(f"No user with username or email '{identifier}'.")
     if role not in Role.values:
-        raise ValueError(f"Unknown role '{role}'.")
+        raise _invalid_member(f"Unknown role '{role}'.")
     if Membership.objects.filter(workspace=workspace, user=user).exists():
-        raise ValueError(f"{user.username} is already a member.")
+        raise _invalid_member(f"{user.username} is already a member.")
     membership = Membership.objects.create(workspace=workspace, user=user, role=role)
     audit_record(
         action="member.added",
@@ -180,15 +193,18 @@ def member_add(*, workspace: Workspace, identifier: str, role: str, request=None
 
 
 @transaction.atomic
-def member_change_role(*, membership: Membership, role: str, request=None) -> Membership:
+def member_change_role(
+    *, membership: Membership, role: str, request=None, by: User | None = None
+) -> Membership:
+    require(request, membership.workspace, "manage_members", user=by)
     if role not in Role.values:
-        raise ValueError(f"Unknown role '{role}'.")
+        raise InvalidInput(f"Unknown role '{role}'.", code="invalid_member")
     if (
         membership.role == Role.OWNER
         and role != Role.OWNER
         and _owner_count(membership.workspace) <= 1
     ):
-        raise ValueError("The last owner cannot be demoted. Make someone else an owner first.")
+        raise _last_owner("The last owner cannot be demoted. Make someone else an owner first.")
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -203,9 +219,10 @@ def member_change_role(*, membership: Membership, role: str, request=None) -> Me
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, request=None) -> None:
+def member_remove(*, membership: Membership, request=None, by: User | None = None) -> None:
+    require(request, membership.workspace, "manage_members", user=by)
     if membership.role == Role.OWNER and _owner_count(membership.workspace) <= 1:
-        raise ValueError("The last owner cannot be removed.")
+        raise _last_owner("The last owner cannot be removed.")
     audit_record(
         action="member.removed",
         request=request,

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_scoped_or_404, permissions_in, require, visible_workspaces
+from accounts.access import get_scoped_or_404, permissions_in, visible_workspaces
 from accounts.forms import ApiKeyForm, MemberAddForm, MemberRoleForm, SignupForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import ApiKey, Membership, Workspace
@@ -21,6 +21,8 @@ from accounts.services import (
     member_remove,
     user_signup,
 )
+from engine.errors import StudioError
+from pycaret_studio.pages import show_error
 
 
 def signup(request):
@@ -83,7 +85,6 @@ def workspace_detail(request, workspace_id: int):
 @require_POST
 def member_add_view(request, workspace_id: int):
     workspace = _workspace(request, workspace_id)
-    require(request, workspace, "manage_members")
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
@@ -93,8 +94,8 @@ def member_add_view(request, workspace_id: int):
                 role=form.cleaned_data["role"],
                 request=request,
             )
-        except ValueError as exc:
-            form.add_error("identifier", str(exc))
+        except StudioError as exc:
+            show_error(request, exc, form=form)
         else:
             messages.success(request, f"Added {membership.user.username} as {membership.role}.")
             return _render_members(request, workspace)
@@ -103,7 +104,6 @@ def member_add_view(request, workspace_id: int):
 
 def _membership(request, workspace_id: int, member_id: int) -> Membership:
     workspace = _workspace(request, workspace_id)
-    require(request, workspace, "manage_members")
     return get_object_or_404(
         Membership.objects.select_related("user", "workspace"), workspace=workspace, pk=member_id
     )
@@ -120,8 +120,8 @@ def member_role_view(request, workspace_id: int, member_id: int):
             member_change_role(
                 membership=membership, role=form.cleaned_data["role"], request=request
             )
-        except ValueError as exc:
-            error = str(exc)
+        except StudioError as exc:
+            error = exc.message
     else:
         error = "Choose a valid role."
     return _render_members(
@@ -135,8 +135,10 @@ def member_remove_view(request, workspace_id: int, member_id: int):
     membership = _membership(request, workspace_id, member_id)
     try:
         member_remove(membership=membership, request=request)
-    except ValueError as exc:
-        return _render_members(request, membership.workspace, status=409, member_error=str(exc))
+    except StudioError as exc:
+        return _render_members(
+            request, membership.workspace, status=exc.status, member_error=exc.message
+        )
     return _render_members(request, membership.workspace)
 
 

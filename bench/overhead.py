@@ -313,7 +313,7 @@ def main() -> None:
     from django.test import Client
 
     from engine.ingest import read_parquet_frame
-    from engine.selectors import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_path
     from pycaret_studio.celery import app
 
     key, experiments = bench_fixtures(args.rows)

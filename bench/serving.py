@@ -131,15 +131,15 @@ def prepare(tmp: Path) -> None:
     from accounts.services import api_key_create, user_signup
     from engine.ingest import read_parquet_frame
     from engine.models import Run, RunStatus
-    from engine.run_selectors import run_media_dir
     from engine.runner import ListSink, execute_plan
-    from engine.selectors import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_path
     from engine.services.datasets import dataset_ingest
     from engine.services.deployments import deployment_deploy
+    from engine.services.execution import _record_success
     from engine.services.experiments import experiment_create
     from engine.services.pipelines import pipeline_promote
     from engine.services.projects import project_create
-    from engine.services.runs import _record_success
+    from engine.storage import run_media_dir
 
     call_command("migrate", verbosity=0)
     user = user_signup(username="bench", password=secrets.token_urlsafe(16))

@@ -13,20 +13,14 @@ from copilots.schemas import (
     PipelineIn,
     RunIn,
 )
-from copilots.services import NotApplicable, Throttled, consult
-from pycaret_studio.errors import ApiError
+from copilots.services import consult
 
 router = Router(tags=["copilots"])
 
 
 def _advise(request, *, type: str, obj, workspace, **kw) -> dict:
     require(request, workspace, "read")
-    try:
-        consultation = consult(type=type, obj=obj, user=request.user, request=request, **kw)
-    except NotApplicable as exc:
-        raise ApiError(400, exc.message, exc.code) from exc
-    except Throttled as exc:
-        raise ApiError(429, str(exc), "throttled") from exc
+    consultation = consult(type=type, obj=obj, user=request.user, request=request, **kw)
     return selectors.envelope(consultation)
 
 

@@ -15,19 +15,19 @@ LIST_MAX = 200
 
 
 def dataset_for(*, request, dataset_id):
-    from engine.selectors import dataset_get
+    from engine.selectors.datasets import dataset_get
 
     return dataset_get(request=request, dataset_id=dataset_id)
 
 
 def run_for(*, request, run_id):
-    from engine.run_selectors import run_get
+    from engine.selectors.runs import run_get
 
     return run_get(request=request, run_id=run_id)
 
 
 def pipeline_for(*, request, pipeline_id):
-    from engine.deploy_selectors import pipeline_get
+    from engine.selectors.pipelines import pipeline_get
 
     return pipeline_get(request=request, pipeline_id=pipeline_id)
 

@@ -20,6 +20,7 @@ from copilots.consultations.base import NotApplicable
 from copilots.models import Consultation
 from copilots.prompting import ReplyError
 from copilots.redaction import redact, secret_values
+from engine.errors import StudioError
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ __all__ = ["NotApplicable", "Throttled", "consult", "consult_throttle"]
 THROTTLE_NAMESPACE = "copilot-throttle"
 
 
-class Throttled(Exception):
+class Throttled(StudioError):
+    status = 429
+    code = "throttled"
+
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many copilot calls; try again in {retry_after} s.")
         self.retry_after = retry_after

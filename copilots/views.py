@@ -16,7 +16,8 @@ from accounts.access import get_scoped_or_404, require
 from copilots import selectors
 from copilots.components import component, context_for, object_workspace
 from copilots.models import Consultation, ConsultationType
-from copilots.services import NotApplicable, Throttled, consult
+from copilots.services import consult
+from engine.errors import StudioError
 
 PAGE = "copilots/consultation_page.html"
 GOAL_MAX = 500
@@ -29,10 +30,8 @@ def _respond(request, *, type: str, obj, **kw):
     if request.method == "POST":
         try:
             consultation = consult(type=type, obj=obj, user=request.user, request=request, **kw)
-        except NotApplicable as exc:
-            error, status = exc.message, 400
-        except Throttled as exc:
-            error, status = str(exc), 429
+        except StudioError as exc:
+            error, status = exc.message, exc.status
     context = context_for(
         request,
         type,

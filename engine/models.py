@@ -161,6 +161,43 @@ class Run(models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @property
+    def status_detail(self) -> str:
+        """One plain sentence on where the run is, for the API and the page."""
+        if self.status == RunStatus.QUEUED:
+            if self.dispatched_at is None:
+                if self.dispatch_error:
+                    return (
+                        "Waiting for the queue: the job queue could not be reached, so this run "
+                        "has not been sent to a worker yet. It is saved and will be sent "
+                        "automatically when the queue is back."
+                    )
+                return "Waiting for the queue: the run is being sent to the workers."
+            return "Queued: waiting for a free worker."
+        if self.status == RunStatus.RUNNING:
+            if self.cancel_requested:
+                return "Cancelling: the job is being stopped."
+            return "Running."
+        if self.status == RunStatus.SUCCEEDED:
+            return "Succeeded."
+        if self.status == RunStatus.FAILED:
+            return f"Failed ({self.error_category or 'ENGINE'}): {self.error_message}"
+        return "Cancelled."
+
+    @property
+    def best_score(self) -> tuple[str, object] | None:
+        """(metric, value) of the chosen model's cross-validation row, for run lists."""
+        if not self.leaderboard or not self.leaderboard_sort:
+            return None
+        row = next((r for r in self.leaderboard if r.get("model_id") == self.model_id), None)
+        row = row or self.leaderboard[0]
+        value = row.get(self.leaderboard_sort)
+        return (self.leaderboard_sort, value) if value is not None else None
+
+    @property
     def progress_percent(self) -> int:
         if self.status == RunStatus.SUCCEEDED:
             return 100

@@ -95,19 +95,6 @@ def let_joblib_use_processes(**_):
 
 @worker_process_shutdown.connect
 def stop_joblib_workers(**_):
+    from engine.runner.processes import end_joblib_workers
+
     end_joblib_workers()
-
-
-def end_joblib_workers() -> None:
-    """Stop this process's joblib (loky) worker processes, so none outlive it."""
-    try:
-        from joblib.externals.loky import reusable_executor
-    except ImportError:
-        return
-    executor = reusable_executor._executor
-    if executor is None:
-        return
-    try:
-        executor.shutdown(wait=True, kill_workers=True)
-    except Exception:
-        logger.exception("could not stop joblib's worker processes")

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.conf import settings
 
+BATCH_SOFT_TIME_LIMIT = 30 * 60
+
 
 @shared_task(name="studio.ping", time_limit=30, soft_time_limit=20)
 def studio_ping_task(nonce: str) -> str:
@@ -28,7 +30,7 @@ def _in_prefork_child() -> bool:
 )
 def run_execute_task(self, run_id: int) -> str:
     """Claim and execute one run. A redelivered message finds the run claimed and does nothing."""
-    from engine.services.runs import run_execute
+    from engine.services.execution import run_execute
 
     # Only a prefork pool child may end itself to honour a cancel; the pool replaces it.
     hard_stop = not self.request.is_eager and _in_prefork_child()
@@ -51,4 +53,22 @@ def runs_redispatch_task() -> int:
     return runs_redispatch()
 
 
-import engine.deploy_tasks  # noqa: E402, F401
+@shared_task(
+    name="studio.batch_predict",
+    acks_late=True,
+    soft_time_limit=BATCH_SOFT_TIME_LIMIT,
+    time_limit=BATCH_SOFT_TIME_LIMIT + 60,
+)
+def batch_predict_task(batch_id: int) -> str:
+    """Score one uploaded CSV; a redelivered message finds the batch claimed and does nothing."""
+    from engine.services.batches import batch_execute
+
+    return batch_execute(batch_id=batch_id)
+
+
+@shared_task(name="studio.samples_trim", time_limit=300, soft_time_limit=240)
+def samples_trim_task() -> int:
+    """Keep only the newest input samples of each deployment (beat)."""
+    from engine.services.predictions import samples_trim
+
+    return samples_trim()

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.auth import API_AUTH
+from engine.errors import StudioError
 from pycaret_studio.health import router as health_router
 
 api = NinjaAPI(
@@ -62,9 +63,14 @@ def on_authentication_error(request, exc: AuthenticationError):
     return error_response(request, 401, detail, "unauthorized")
 
 
+@api.exception_handler(StudioError)
+def on_studio_error(request, exc: StudioError):
+    return api.create_response(request, exc.body(), status=exc.status)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return error_response(request, exc.status_code, exc.message, getattr(exc, "code", None))
+    return error_response(request, exc.status_code, exc.message)
 
 
 @api.exception_handler(Http404)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def team(alice, bob, charlie):
     """alice owns the workspace; bob is a viewer in it; charlie is not a member."""
     workspace = workspace_of(alice)
-    member_add(workspace=workspace, identifier="bob", role=Role.VIEWER)
+    member_add(workspace=workspace, identifier="bob", role=Role.VIEWER, by=alice)
     return workspace
 
 

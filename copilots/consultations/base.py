@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import StudioError
 from engine.models import Dataset, Run
 
 SEVERITIES = ("high", "medium", "low")
@@ -38,13 +39,10 @@ BOUNDED_METRICS = {"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "
 DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
 
 
-class NotApplicable(Exception):
+class NotApplicable(StudioError):
     """This copilot does not apply to that object (the API answers 400)."""
 
-    def __init__(self, message: str, code: str = "not_applicable") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    code = "not_applicable"
 
 
 def risk(name: str, severity: str, evidence: str) -> dict[str, str]:

@@ -97,7 +97,7 @@ def _target_candidates(dataset: Dataset, excluded: set[str]) -> list[dict[str, s
 
 
 def _class_counts(dataset: Dataset, column: str) -> dict[str, int]:
-    from engine.selectors import dataset_class_counts
+    from engine.selectors.datasets import dataset_class_counts
 
     try:
         return dataset_class_counts(dataset, column)
@@ -134,7 +134,7 @@ def _sample_frame(dataset: Dataset, columns: list[str]):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from engine.selectors import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_path
 
     with pq.ParquetFile(dataset_parquet_path(dataset)) as parquet:
         total = parquet.metadata.num_rows

@@ -94,7 +94,7 @@ def _lookup(preprocessing: dict[str, Any], *names: str) -> tuple[bool, Any]:
 
 
 def _class_counts(dataset, target: str) -> dict[str, int]:
-    from engine.selectors import dataset_class_counts
+    from engine.selectors.datasets import dataset_class_counts
 
     try:
         return dataset_class_counts(dataset, target)

@@ -1,5 +1,5 @@
 """Drift analysis: which inputs of a deployment moved away from the training data, how far,
-and whether to retrain. It reads the deployment's drift report (engine.deploy_selectors)."""
+and whether to retrain. It reads the deployment's drift report (engine.selectors.deployments)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def links(deployment: Deployment) -> dict[str, Any]:
 
 def drift_report(deployment: Deployment) -> dict[str, Any]:
     """The report the deployment page and `GET /deployments/{slug}/drift` show."""
-    from engine.deploy_selectors import deployment_drift
+    from engine.selectors.deployments import deployment_drift
 
     try:
         return deployment_drift(deployment=deployment)

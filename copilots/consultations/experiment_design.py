@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 import pydantic
-from django.core.exceptions import ValidationError
 
 from copilots import prompting
 from copilots.consultations import dataset_analysis
@@ -21,6 +20,7 @@ from copilots.consultations.base import (
     metric_display,
     plan_model_ids,
 )
+from engine.errors import InvalidInput
 from engine.model_registry import is_known_model, model_choices
 from engine.models import Dataset
 from engine.plans import PLAN_KINDS, TASKS, SetupOptions, parse_plan
@@ -131,10 +131,10 @@ def parse(text: str) -> dict[str, Any]:
 # Validation against the engine's schemas.
 
 
-def _validation_messages(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "message_dict"):
-        return [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
-    return list(exc.messages)
+def _validation_messages(exc: InvalidInput) -> list[str]:
+    if exc.fields:
+        return [f"{field}: {m}" for field, ms in exc.fields.items() for m, _ in ms]
+    return [exc.message]
 
 
 def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | None, list[str]]:
@@ -164,7 +164,7 @@ def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | Non
             target=target,
             setup=setup,
         )
-    except ValidationError as exc:
+    except InvalidInput as exc:
         problems.extend(_validation_messages(exc))
         options = None
     try:

@@ -65,7 +65,7 @@ def check(run: Run) -> None:
     if run.status != RunStatus.FAILED:
         raise NotApplicable(
             f"Run {run.pk} is {run.status}; only a failed run can be diagnosed.",
-            "run_not_failed",
+            code="run_not_failed",
         )
 
 

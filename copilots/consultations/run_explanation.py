@@ -30,7 +30,7 @@ def check(run: Run) -> None:
     if run.status != RunStatus.SUCCEEDED:
         raise NotApplicable(
             f"Run {run.pk} is {run.status}; only a succeeded run can be explained.",
-            "run_not_succeeded",
+            code="run_not_succeeded",
         )
 
 

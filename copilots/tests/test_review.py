@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from copilots.models import Consultation
 from engine.models import Run
-from engine.run_selectors import run_media_dir
+from engine.storage import run_media_dir
 from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -219,7 +219,7 @@ def test_viewer_sees_no_apply(alice, bob, experiment):
     from accounts.services import member_add
     from conftest import login_client, workspace_of
 
-    member_add(workspace=workspace_of(alice), identifier="bob", role="viewer")
+    member_add(workspace=workspace_of(alice), identifier="bob", role="viewer", by=alice)
     html = (
         login_client(bob)
         .post(f"/copilots/datasets/{experiment.dataset_id}/design/", **HX)

@@ -2,25 +2,16 @@
 
 from functools import wraps
 
-from django.http import JsonResponse
 from ninja import File, Form, Router
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from accounts.access import require
-from engine.ingest import IngestError
 from engine.schemas.datasets import DatasetDetail, DatasetOut
-from engine.selectors import dataset_get, dataset_list, project_get
-from engine.services.datasets import dataset_ingest, upload_rejected_early
-from pycaret_studio.errors import ApiError
+from engine.selectors.datasets import dataset_get, dataset_list
+from engine.selectors.projects import project_get
+from engine.services import datasets
 
 router = Router(tags=["datasets"])
-
-
-def ingest_api_error(exc: IngestError) -> ApiError:
-    status = getattr(exc, "status", 422)
-    code = getattr(exc, "code", None) or ("too_large" if status == 413 else "invalid_file")
-    return ApiError(status, getattr(exc, "message", None) or str(exc), code)
 
 
 def reject_oversized(view):
@@ -28,12 +19,11 @@ def reject_oversized(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        error = upload_rejected_early(request)
+        error = datasets.upload_rejected_early(request)
         if error is not None:
-            error = ingest_api_error(error)
-            return JsonResponse(
-                {"detail": error.message, "code": error.code}, status=error.status_code
-            )
+            from pycaret_studio.api import api
+
+            return api.create_response(request, error.body(), status=error.status)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -49,13 +39,14 @@ def datasets_upload(
     request, project_id: int, file: File[UploadedFile], name: Form[str | None] = None
 ):
     project = project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
-    try:
-        dataset = dataset_ingest(
-            project=project, file=file, filename=file.name, name=name or "", user=request.user
-        )
-    except IngestError as exc:
-        raise ingest_api_error(exc) from exc
+    dataset = datasets.dataset_ingest(
+        project=project,
+        file=file,
+        filename=file.name,
+        name=name or "",
+        user=request.user,
+        request=request,
+    )
     return 201, dataset
 
 

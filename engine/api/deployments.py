@@ -1,21 +1,11 @@
 """API routes for deployments: deploy, predict, drift, history, rollback, batch scoring."""
 
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from ninja import File, Router
 from ninja.files import UploadedFile
 
 from accounts.access import require
-from engine import serving
-from engine.deploy_selectors import (
-    batch_get,
-    batch_output_path,
-    deployment_drift,
-    deployment_get,
-    deployment_history,
-    deployment_list,
-    deployment_stats,
-    pipeline_get,
-)
+from engine.errors import StudioError
 from engine.schemas.deployments import (
     BatchOut,
     DeployIn,
@@ -26,55 +16,29 @@ from engine.schemas.deployments import (
     RevisionOut,
     StatsOut,
 )
-from engine.selectors import project_get
-from engine.services.deployments import (
-    DeploymentError,
-    batch_submit,
-    deployment_activate,
-    deployment_deactivate,
-    deployment_deploy,
-    deployment_predict,
-    deployment_rollback,
+from engine.selectors.deployments import (
+    batch_get,
+    batch_output_path,
+    deployment_drift,
+    deployment_get,
+    deployment_history,
+    deployment_list,
+    deployment_stats,
 )
+from engine.selectors.pipelines import pipeline_get
+from engine.selectors.projects import project_get
+from engine.services import batches, deployments, predictions
 
 router = Router(tags=["deployments"])
-
-
-def error_body(exc: DeploymentError | serving.ServingError) -> dict:
-    """`{"detail", "code"}` plus what the error names (missing columns, bad cells)."""
-    return {"detail": exc.message, "code": exc.code, **exc.extra}
-
-
-def error(exc: DeploymentError | serving.ServingError) -> JsonResponse:
-    return JsonResponse(error_body(exc), status=exc.status)
-
-
-class ThenResponse(JsonResponse):
-    """A JSON response that runs `then` after it has been sent: WSGI servers call close()
-    once the body is out, so the prediction log does not add to the caller's latency."""
-
-    def __init__(self, data, *, then: list, **kwargs) -> None:
-        super().__init__(data, **kwargs)
-        self.then = then
-
-    def close(self) -> None:
-        try:
-            for task in self.then:
-                task()
-        finally:
-            super().close()  # then request_finished, which closes the database connection
 
 
 @router.post("/pipelines/{pipeline_id}/deploy", response={201: DeploymentOut})
 def pipelines_deploy(request, pipeline_id: int, payload: DeployIn):
     """Serve the pipeline at a slug (needs 'deploy'); the same project's slug is updated."""
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
-    try:
-        deployment, _ = deployment_deploy(
-            pipeline=pipeline, slug=payload.slug, user=request.user, request=request
-        )
-    except DeploymentError as exc:
-        return error(exc)
+    deployment, _ = deployments.deployment_deploy(
+        pipeline=pipeline, slug=payload.slug, user=request.user, request=request
+    )
     return 201, deployment
 
 
@@ -103,16 +67,29 @@ def deployments_predict(request, slug: str, payload: PredictIn):
     deployment = deployment_get(request=request, slug=slug)
     then: list = []
     try:
-        body = deployment_predict(
+        body = predictions.deployment_predict(
             deployment=deployment,
             rows=payload.rows,
             request=request,
             user=request.user,
             defer=then.append,
         )
-    except (DeploymentError, serving.ServingError) as exc:
-        return ThenResponse(error_body(exc), status=exc.status, then=then)
-    return ThenResponse(body, then=then)
+    except StudioError as exc:
+        response, status = exc.body(), exc.status
+    else:
+        response, status = body, 200
+    return _then(request, response, status=status, tasks=then)
+
+
+def _then(request, body: dict, *, status: int, tasks: list):
+    """The JSON response, with `tasks` run once it has been sent: Django calls a response's
+    closers after the WSGI server has written the body (and before it closes the database
+    connection), so the prediction log does not add to the caller's latency."""
+    from pycaret_studio.api import api
+
+    response = api.create_response(request, body, status=status)
+    response._resource_closers.extend(tasks)
+    return response
 
 
 @router.get("/deployments/{slug}/drift", response=DriftOut)
@@ -137,38 +114,38 @@ def deployments_history(request, slug: str):
     return deployment_history(deployment=deployment)
 
 
-def _change(request, slug: str, service):
-    deployment = deployment_get(request=request, slug=slug)
-    try:
-        return service(deployment=deployment, user=request.user, request=request)
-    except DeploymentError as exc:
-        return error(exc)
-
-
 @router.post("/deployments/{slug}/rollback", response=DeploymentOut)
 def deployments_rollback(request, slug: str):
     """Serve the version that served before the current one (needs 'deploy')."""
-    return _change(request, slug, deployment_rollback)
+    deployment = deployment_get(request=request, slug=slug)
+    return deployments.deployment_rollback(
+        deployment=deployment, user=request.user, request=request
+    )
 
 
 @router.post("/deployments/{slug}/deactivate", response=DeploymentOut)
 def deployments_deactivate(request, slug: str):
-    return _change(request, slug, deployment_deactivate)
+    deployment = deployment_get(request=request, slug=slug)
+    return deployments.deployment_deactivate(
+        deployment=deployment, user=request.user, request=request
+    )
 
 
 @router.post("/deployments/{slug}/activate", response=DeploymentOut)
 def deployments_activate(request, slug: str):
-    return _change(request, slug, deployment_activate)
+    deployment = deployment_get(request=request, slug=slug)
+    return deployments.deployment_activate(
+        deployment=deployment, user=request.user, request=request
+    )
 
 
 @router.post("/deployments/{slug}/batch", response={202: BatchOut})
 def deployments_batch(request, slug: str, file: File[UploadedFile]):
     """Score a CSV in the background (needs 'predict'); poll the batch, then download."""
     deployment = deployment_get(request=request, slug=slug)
-    try:
-        batch = batch_submit(deployment=deployment, upload=file, user=request.user, request=request)
-    except DeploymentError as exc:
-        return error(exc)
+    batch = batches.batch_submit(
+        deployment=deployment, upload=file, user=request.user, request=request
+    )
     return 202, batch
 
 

@@ -1,13 +1,12 @@
 """API routes for experiments."""
 
-from django.core.exceptions import ValidationError
 from ninja import Router
 
-from accounts.access import require
-from engine.api.projects import api_error
 from engine.schemas.experiments import ExperimentIn, ExperimentOut
-from engine.selectors import dataset_get, experiment_get, experiment_list, project_get
-from engine.services.experiments import experiment_create
+from engine.selectors.datasets import dataset_get
+from engine.selectors.experiments import experiment_get, experiment_list
+from engine.selectors.projects import project_get
+from engine.services import experiments
 
 router = Router(tags=["experiments"])
 
@@ -15,20 +14,16 @@ router = Router(tags=["experiments"])
 @router.post("/projects/{project_id}/experiments", response={201: ExperimentOut})
 def experiments_create(request, project_id: int, payload: ExperimentIn):
     project = project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
-    dataset = dataset_get(request=request, dataset_id=payload.dataset_id)
-    try:
-        experiment = experiment_create(
-            project=project,
-            dataset=dataset,
-            name=payload.name,
-            task=payload.task,
-            target=payload.target,
-            setup=payload.setup,
-            user=request.user,
-        )
-    except ValidationError as exc:
-        raise api_error(exc) from exc
+    experiment = experiments.experiment_create(
+        project=project,
+        dataset=dataset_get(request=request, dataset_id=payload.dataset_id),
+        name=payload.name,
+        task=payload.task,
+        target=payload.target,
+        setup=payload.setup,
+        user=request.user,
+        request=request,
+    )
     return 201, experiment
 
 

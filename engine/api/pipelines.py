@@ -3,12 +3,11 @@
 from ninja import Router
 
 from accounts.access import require
-from engine.deploy_selectors import pipeline_get, pipeline_list
-from engine.run_selectors import run_get
 from engine.schemas.pipelines import PipelineOut, PromoteIn
-from engine.selectors import project_get
-from engine.services.pipelines import PromoteError, pipeline_promote
-from pycaret_studio.errors import ApiError
+from engine.selectors.pipelines import pipeline_get, pipeline_list
+from engine.selectors.projects import project_get
+from engine.selectors.runs import run_get
+from engine.services import pipelines
 
 router = Router(tags=["pipelines"])
 
@@ -17,12 +16,9 @@ router = Router(tags=["pipelines"])
 def runs_promote(request, run_id: int, payload: PromoteIn):
     """Promote a succeeded run to the next version of a pipeline (needs 'write')."""
     run = run_get(request=request, run_id=run_id)
-    try:
-        pipeline = pipeline_promote(run=run, user=request.user, name=payload.name, request=request)
-    except PromoteError as exc:
-        raise ApiError(exc.status, exc.message, exc.code) from exc
-    except ValueError as exc:
-        raise ApiError(422, str(exc), "validation_error") from exc
+    pipeline = pipelines.pipeline_promote(
+        run=run, user=request.user, name=payload.name, request=request
+    )
     return 201, pipeline
 
 

@@ -1,31 +1,15 @@
 """API routes for projects."""
 
-from django.core.exceptions import ValidationError
 from ninja import Router
 
-from accounts.access import get_scoped_or_404, require, visible_workspaces
+from accounts.access import get_scoped_or_404, visible_workspaces
 from accounts.models import Workspace
+from engine.errors import InvalidInput
 from engine.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
-from engine.selectors import project_get, project_list
-from engine.services.projects import project_create, project_delete, project_update
-from pycaret_studio.errors import ApiError
+from engine.selectors.projects import project_get, project_list
+from engine.services import projects
 
 router = Router(tags=["projects"])
-
-CONFLICT_CODES = {"duplicate_name"}
-
-
-def api_error(exc: ValidationError) -> ApiError:
-    """A service's field-keyed ValidationError as one API error naming every problem."""
-    errors = (
-        [e for field_errors in exc.error_dict.values() for e in field_errors]
-        if hasattr(exc, "error_dict")
-        else exc.error_list
-    )
-    messages = [message for e in errors for message in e.messages]
-    code = next((e.code for e in errors if e.code), None) or "validation_error"
-    status = 409 if code in CONFLICT_CODES else 422
-    return ApiError(status, " ".join(messages), code)
 
 
 def _workspace_for_create(request, workspace_id: int | None) -> Workspace:
@@ -35,7 +19,7 @@ def _workspace_for_create(request, workspace_id: int | None) -> Workspace:
         )
     workspace = visible_workspaces(request).order_by("pk").first()
     if workspace is None:
-        raise ApiError(422, "You are not a member of any workspace.", "no_workspace")
+        raise InvalidInput("You are not a member of any workspace.", code="no_workspace")
     return workspace
 
 
@@ -52,16 +36,13 @@ def projects_list(request, workspace_id: int | None = None):
 @router.post("/projects", response={201: ProjectOut})
 def projects_create(request, payload: ProjectIn):
     workspace = _workspace_for_create(request, payload.workspace_id)
-    require(request, workspace, "write")
-    try:
-        project = project_create(
-            workspace=workspace,
-            name=payload.name,
-            description=payload.description,
-            user=request.user,
-        )
-    except ValidationError as exc:
-        raise api_error(exc) from exc
+    project = projects.project_create(
+        workspace=workspace,
+        name=payload.name,
+        description=payload.description,
+        user=request.user,
+        request=request,
+    )
     return 201, project
 
 
@@ -73,16 +54,17 @@ def projects_get(request, project_id: int):
 @router.patch("/projects/{project_id}", response=ProjectOut)
 def projects_update(request, project_id: int, payload: ProjectPatch):
     project = project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
-    try:
-        return project_update(project=project, name=payload.name, description=payload.description)
-    except ValidationError as exc:
-        raise api_error(exc) from exc
+    return projects.project_update(
+        project=project,
+        name=payload.name,
+        description=payload.description,
+        user=request.user,
+        request=request,
+    )
 
 
 @router.delete("/projects/{project_id}", response={204: None})
 def projects_delete(request, project_id: int):
     project = project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
-    project_delete(project=project)
+    projects.project_delete(project=project, user=request.user, request=request)
     return 204, None

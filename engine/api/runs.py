@@ -1,16 +1,13 @@
 """API routes for runs: submit, list, get, events, cancel and re-run."""
 
-import pydantic
 from django.http import FileResponse, Http404
 from ninja import Query, Router, Schema
-from ninja.errors import ValidationError as NinjaValidationError
 
 from accounts.access import require
-from engine.run_selectors import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
 from engine.schemas.runs import RunEventOut, RunIn, RunOut
-from engine.selectors import experiment_get
-from engine.services.runs import RunConflict, run_cancel, run_rerun, run_submit
-from pycaret_studio.errors import ApiError
+from engine.selectors.experiments import experiment_get
+from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
+from engine.services import runs
 
 router = Router(tags=["runs"])
 
@@ -20,25 +17,12 @@ class EventsQuery(Schema):
     limit: int = EVENTS_MAX
 
 
-def plan_errors(exc: pydantic.ValidationError) -> NinjaValidationError:
-    """A bad plan answers 422 like any other body error, located under `plan`."""
-    return NinjaValidationError(
-        [
-            {"loc": ["body", "plan", *error.get("loc", ())], "msg": error.get("msg", "")}
-            for error in exc.errors()
-        ]
-    )
-
-
 @router.post("/experiments/{experiment_id}/runs", response={202: RunOut})
 def runs_submit(request, experiment_id: int, payload: RunIn):
     experiment = experiment_get(request=request, experiment_id=experiment_id)
-    try:
-        run = run_submit(
-            experiment=experiment, plan=payload.plan, user=request.user, request=request
-        )
-    except pydantic.ValidationError as exc:
-        raise plan_errors(exc) from exc
+    run = runs.run_submit(
+        experiment=experiment, plan=payload.plan, user=request.user, request=request
+    )
     return 202, run
 
 
@@ -66,17 +50,14 @@ def runs_events(request, run_id: int, query: Query[EventsQuery]):
 @router.post("/runs/{run_id}/cancel", response=RunOut)
 def runs_cancel(request, run_id: int):
     run = run_get(request=request, run_id=run_id)
-    try:
-        return run_cancel(run=run, user=request.user, request=request)
-    except RunConflict as exc:
-        raise ApiError(409, str(exc), "conflict") from exc
+    return runs.run_cancel(run=run, user=request.user, request=request)
 
 
 @router.post("/runs/{run_id}/rerun", response={202: RunOut})
 def runs_rerun(request, run_id: int):
     """Submit the same plan on the same experiment again."""
     run = run_get(request=request, run_id=run_id)
-    return 202, run_rerun(run=run, user=request.user, request=request)
+    return 202, runs.run_rerun(run=run, user=request.user, request=request)
 
 
 @router.get("/runs/{run_id}/plots/{name}", summary="A run's plot, as PNG")

@@ -1,19 +1,15 @@
-"""The one exception ingestion raises, carrying an HTTP status and a machine code."""
+"""The one exception ingestion raises: the studio's error, for a file that cannot be a dataset."""
 
 from __future__ import annotations
 
+from engine.errors import StudioError
 
-class IngestError(Exception):
+
+class IngestError(StudioError):
     """A file that cannot become a dataset, with a message meant for the person who uploaded it."""
 
-    def __init__(self, message: str, *, status: int = 422, code: str = "invalid_file"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-    def __repr__(self) -> str:
-        return f"IngestError({self.message!r}, status={self.status}, code={self.code!r})"
+    status = 422
+    code = "invalid_file"
 
 
 def format_size(n_bytes: int) -> str:

@@ -39,6 +39,11 @@ class TextFormat:
     decimal_comma: bool
     skip_rows: int = 0  # 1 when Excel's "sep=;" line comes first
 
+    @property
+    def python_encoding(self) -> str:
+        """The codec for Python's own readers (csv, pandas); utf-8-sig drops a byte order mark."""
+        return "utf-8-sig" if self.encoding == "utf-8-sig" else self.arrow_encoding
+
 
 def read_head(path: Path) -> bytes:
     with path.open("rb") as f:

@@ -6,8 +6,6 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from engine.run_selectors import run_status_detail
-
 
 class RunIn(Schema):
     plan: dict[str, Any] = Field(
@@ -57,10 +55,6 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
-
-    @staticmethod
-    def resolve_status_detail(obj) -> str:
-        return run_status_detail(obj)
 
     @staticmethod
     def resolve_dispatched(obj) -> bool:

@@ -16,7 +16,9 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access import require
 from accounts.models import User
+from engine.errors import TooLarge
 from engine.ingest import IngestError, ingest_file
 from engine.models import Dataset, Project
 
@@ -41,7 +43,7 @@ def too_large_message() -> str:
     )
 
 
-def upload_rejected_early(request) -> IngestError | None:
+def upload_rejected_early(request) -> TooLarge | None:
     """413 from the Content-Length header alone, before anything reads the request body.
 
     Call this before touching `request.POST` or `request.FILES` (and before a CSRF check,
@@ -52,7 +54,7 @@ def upload_rejected_early(request) -> IngestError | None:
     except ValueError:
         length = 0
     if length > max_upload_bytes() + MULTIPART_SLACK_BYTES:
-        return IngestError(too_large_message(), status=413, code="too_large")
+        return TooLarge(too_large_message())
     return None
 
 
@@ -81,12 +83,14 @@ def dataset_ingest(
     filename: str,
     name: str = "",
     user: User | None = None,
+    request=None,
 ) -> Dataset:
     """Validate, profile and store an uploaded CSV, TSV or Parquet file.
 
     Raises `engine.ingest.IngestError` (status 413 or 422, with a reason) for a bad file.
     On any failure, the dataset's folder is removed and no row is created.
     """
+    require(request, project.workspace, "write", user=user)
     max_bytes = max_upload_bytes()
     if file.size is not None and file.size > max_bytes:
         raise IngestError(too_large_message(), status=413, code="too_large")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from django.core.exceptions import ValidationError
 
+from accounts.access import require
 from accounts.models import User
+from engine.errors import InvalidInput
 from engine.models import Dataset, Experiment, Project
 from engine.plans import TASKS, SetupOptions
-from engine.selectors import dataset_class_counts
+from engine.selectors.datasets import dataset_class_counts
 
 NAME_MAX = Experiment._meta.get_field("name").max_length
 MAX_CLASSES = 50
@@ -22,14 +23,19 @@ class _Errors:
     """Collects every problem, so a form shows them all at once (and the API names them)."""
 
     def __init__(self) -> None:
-        self.by_field: dict[str, list[ValidationError]] = {}
+        self.by_field: dict[str, list[tuple[str, str]]] = {}
 
     def add(self, field: str, message: str, code: str) -> None:
-        self.by_field.setdefault(field, []).append(ValidationError(message, code=code))
+        self.by_field.setdefault(field, []).append((message, code))
 
     def raise_if_any(self) -> None:
         if self.by_field:
-            raise ValidationError(self.by_field)
+            problems = [problem for field in self.by_field.values() for problem in field]
+            raise InvalidInput(
+                " ".join(message for message, _ in problems),
+                code=problems[0][1],
+                fields=self.by_field,
+            )
 
 
 def _quoted(names) -> str:
@@ -117,8 +123,8 @@ def experiment_check(
 ) -> tuple[str, SetupOptions, list[str]]:
     """Validate an experiment's settings. Returns (name, options, warnings).
 
-    Raises a `ValidationError` keyed by field (name, dataset, task, target, setup or a setup
-    option's name), each message naming the option or column at fault.
+    Raises InvalidInput with its problems keyed by field (name, dataset, task, target, setup
+    or a setup option's name), each message naming the option or column at fault.
     """
     errors = _Errors()
     name = (name or "").strip()
@@ -169,7 +175,9 @@ def experiment_create(
     target: str | None,
     setup: dict[str, Any] | None = None,
     user: User | None = None,
+    request=None,
 ) -> Experiment:
+    require(request, project.workspace, "write", user=user)
     name, options, warnings = experiment_check(
         project=project, dataset=dataset, name=name, task=task, target=target, setup=setup
     )

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts.models import ROLE_PERMISSIONS, Membership, User
+from accounts.access import require
+from accounts.models import User
 from accounts.services import audit_record
+from engine.errors import Conflict, InvalidInput, StudioError
 from engine.models import Pipeline, Project, Run, RunStatus
 
 NAME_MAX_LENGTH = 200
 VERSION_ATTEMPTS = 5
-
-
-class PromoteError(Exception):
-    """The run cannot be promoted; `status` is 409 (wrong state) or 400 (nothing to promote)."""
-
-    def __init__(self, message: str, *, status: int = 409, code: str = "conflict") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-
-
-def require_permission(*, request, user: User | None, workspace, permission: str) -> None:
-    """The request's role and key scopes when there is a request; the user's role otherwise."""
-    if request is not None:
-        from accounts.access import require
-
-        require(request, workspace, permission)
-        return
-    role = Membership.objects.filter(user=user, workspace=workspace).values_list("role", flat=True)
-    if not role or permission not in ROLE_PERMISSIONS[role[0]]:
-        raise PermissionDenied(f"This needs the '{permission}' permission in {workspace.name}.")
 
 
 def default_pipeline_name(run: Run) -> str:
@@ -45,26 +24,24 @@ def pipeline_promote(
 ) -> Pipeline:
     """Promote a succeeded run to the next version of pipeline `name` in its project.
 
-    Raises PromoteError (409 for a run that has not succeeded, 400 for one without a
-    pipeline artifact), ValueError for a bad name and PermissionDenied without 'write'.
+    Raises Conflict (409) for a run that has not succeeded, StudioError (400) for one without
+    a pipeline artifact, InvalidInput for a bad name and PermissionDenied without 'write'.
     """
     experiment = run.experiment
     project = experiment.project
-    require_permission(request=request, user=user, workspace=project.workspace, permission="write")
+    require(request, project.workspace, "write", user=user)
     if run.status != RunStatus.SUCCEEDED:
-        raise PromoteError(
+        raise Conflict(
             f"Run {run.pk} has status {run.status}; only a succeeded run can be promoted."
         )
     if not run.artifact_path or not run.artifact_sha256:
-        raise PromoteError(
+        raise StudioError(
             f"Run {run.pk} has no trained pipeline to promote (a setup-only plan saves none); "
-            "promote a run that trained a model.",
-            status=400,
-            code="bad_request",
+            "promote a run that trained a model."
         )
     name = " ".join((name or "").split()) or default_pipeline_name(run)
     if len(name) > NAME_MAX_LENGTH:
-        raise ValueError(f"The name is longer than {NAME_MAX_LENGTH} characters.")
+        raise InvalidInput(f"The name is longer than {NAME_MAX_LENGTH} characters.")
     for attempt in range(VERSION_ATTEMPTS):
         try:
             with transaction.atomic():

@@ -6,40 +6,46 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.access import require
 from accounts.models import User, Workspace
+from engine.errors import InvalidInput
 from engine.models import Project
 
 NAME_MAX = Project._meta.get_field("name").max_length
 
 
+def _name_error(message: str, code: str) -> InvalidInput:
+    return InvalidInput(message, code=code, fields={"name": [(message, code)]})
+
+
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": ValidationError("A project needs a name.", code="required")})
+        raise _name_error("A project needs a name.", "required")
     if len(name) > NAME_MAX:
-        raise ValidationError(
-            {"name": ValidationError(f"Keep the name under {NAME_MAX} characters.", code="invalid")}
-        )
+        raise _name_error(f"Keep the name under {NAME_MAX} characters.", "invalid")
     return name
 
 
-def _duplicate(workspace: Workspace, name: str) -> ValidationError:
-    return ValidationError(
-        {
-            "name": ValidationError(
-                f"A project named “{name}” already exists in {workspace.name}.",
-                code="duplicate_name",
-            )
-        }
+def _duplicate(workspace: Workspace, name: str) -> InvalidInput:
+    error = _name_error(
+        f"A project named “{name}” already exists in {workspace.name}.", "duplicate_name"
     )
+    error.status = 409
+    return error
 
 
 def project_create(
-    *, workspace: Workspace, name: str, description: str = "", user: User | None = None
+    *,
+    workspace: Workspace,
+    name: str,
+    description: str = "",
+    user: User | None = None,
+    request=None,
 ) -> Project:
+    require(request, workspace, "write", user=user)
     name = _clean_name(name)
     if Project.objects.filter(workspace=workspace, name__iexact=name).exists():
         raise _duplicate(workspace, name)
@@ -56,9 +62,15 @@ def project_create(
 
 
 def project_update(
-    *, project: Project, name: str | None = None, description: str | None = None
+    *,
+    project: Project,
+    name: str | None = None,
+    description: str | None = None,
+    user: User | None = None,
+    request=None,
 ) -> Project:
     """Rename a project and/or change its description; None leaves a field as it is."""
+    require(request, project.workspace, "write", user=user)
     fields = ["updated_at"]
     if name is not None:
         name = _clean_name(name)
@@ -80,8 +92,9 @@ def project_update(
     return project
 
 
-def project_delete(*, project: Project) -> None:
+def project_delete(*, project: Project, user: User | None = None, request=None) -> None:
     """Delete a project with its datasets, experiments and runs, and then their files."""
+    require(request, project.workspace, "write", user=user)
     media = Path(settings.MEDIA_ROOT)
     folders = {
         (media / path).parent

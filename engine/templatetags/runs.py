@@ -1,4 +1,4 @@
-"""Template helpers for run pages: model choices from the registry, permissions, numbers."""
+"""Template helpers for run pages: the New run form, permissions, numbers and durations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import math
 from django import template
 
 from accounts.access import permissions_in
-from engine import model_registry
-from engine.run_selectors import run_best_score, run_is_active, run_status_detail
 
 register = template.Library()
 
@@ -17,15 +15,9 @@ TEXT_COLUMNS = {"model_id", "Model"}
 
 
 @register.simple_tag
-def model_choices(task: str) -> list[tuple[str, str]]:
-    """[(model_id, name)] for the task, from the checked-in registry (no PyCaret import)."""
-    return model_registry.model_choices(task)
-
-
-@register.simple_tag
 def new_run_form(experiment):
     """An unbound New run form for the experiment's task."""
-    from engine.forms_runs import RunPlanForm
+    from engine.forms import RunPlanForm
 
     return RunPlanForm(task=experiment.task)
 
@@ -39,23 +31,13 @@ def can_train(context, experiment) -> bool:
 
 
 @register.filter
-def status_detail(run) -> str:
-    return run_status_detail(run)
-
-
-@register.filter
-def is_active(run) -> bool:
-    return run_is_active(run)
-
-
-@register.filter
 def any_active(runs) -> bool:
-    return any(run_is_active(run) for run in runs)
+    return any(run.is_active for run in runs)
 
 
 @register.filter
 def best_score(run) -> str:
-    score = run_best_score(run)
+    score = run.best_score
     if score is None:
         return ""
     metric, value = score
@@ -72,11 +54,6 @@ def metric_value(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if math.isfinite(value) else str(value)
     return str(value)
-
-
-@register.filter
-def is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @register.filter

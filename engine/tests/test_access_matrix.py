@@ -29,6 +29,7 @@ def chain(alice):
     )
     return {
         "workspace": workspace_of(alice),
+        "owner": alice,
         "project": experiment.project,
         "dataset": experiment.dataset,
         "experiment": experiment,
@@ -139,7 +140,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.ADMIN])
 def test_each_role_reaches_only_what_it_allows_in_the_api(role, bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=role)
+    member_add(workspace=chain["workspace"], identifier="bob", role=role, by=chain["owner"])
     client = login_client(bob)
     row = {f["name"]: 1.0 for f in chain["pipeline"].feature_schema}
     w, e = chain["workspace"].pk, chain["experiment"].pk
@@ -170,7 +171,7 @@ def test_each_role_reaches_only_what_it_allows_in_the_api(role, bob, chain):
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.ADMIN])
 def test_each_role_reaches_only_what_it_allows_on_pages(role, bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=role)
+    member_add(workspace=chain["workspace"], identifier="bob", role=role, by=chain["owner"])
     client = login_client(bob)
     assert (
         client.get(reverse("deployment_detail", args=[chain["deployment"].slug])).status_code == 200
@@ -184,7 +185,7 @@ def test_each_role_reaches_only_what_it_allows_on_pages(role, bob, chain):
 
 
 def test_a_keys_scopes_narrow_the_role(bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=Role.ADMIN)
+    member_add(workspace=chain["workspace"], identifier="bob", role=Role.ADMIN, by=chain["owner"])
     _, token = api_key_create(user=bob, name="predict-only", scopes=[Scope.PREDICT])
     row = {f["name"]: 1.0 for f in chain["pipeline"].feature_schema}
     client = login_client(bob).__class__()

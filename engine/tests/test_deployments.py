@@ -19,14 +19,10 @@ from engine.models import (
     PredictionRequest,
     PredictionSample,
 )
-from engine.services.deployments import (
-    deployment_deactivate,
-    deployment_deploy,
-    escape_cell,
-    prediction_log,
-    samples_trim,
-)
+from engine.services.batches import escape_cell
+from engine.services.deployments import deployment_deactivate, deployment_deploy
 from engine.services.pipelines import pipeline_promote
+from engine.services.predictions import prediction_log, samples_trim
 from engine.tests.test_serving import (
     as_records,
     assert_equal_to_predict_model,

@@ -5,9 +5,9 @@ import html
 import numpy as np
 import pandas as pd
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from engine.errors import InvalidInput
 from engine.models import Experiment
 from engine.services.experiments import experiment_create
 from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
@@ -132,7 +132,7 @@ def test_the_api_refuses_invalid_settings_naming_the_problem(
 
 
 def test_every_problem_is_reported_at_once(project, dataset, alice):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         experiment_create(
             project=project,
             dataset=dataset,
@@ -142,7 +142,7 @@ def test_every_problem_is_reported_at_once(project, dataset, alice):
             setup={"folds": 3, "ignore_features": ["ghost"]},
             user=alice,
         )
-    assert set(caught.value.message_dict) == {"name", "target", "setup"}
+    assert set(caught.value.fields) == {"name", "target", "setup"}
 
 
 def test_a_valid_experiment_keeps_only_the_options_given(alice_client, project, dataset):

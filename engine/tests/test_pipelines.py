@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
 from conftest import login_client, workspace_of
+from engine.errors import StudioError
 from engine.models import Pipeline, Run, RunStatus
-from engine.services.pipelines import PromoteError, pipeline_promote
+from engine.services.pipelines import pipeline_promote
 from engine.tests.test_serving import make_succeeded_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
@@ -85,7 +86,7 @@ def test_only_a_succeeded_run_can_be_promoted(alice_client, run, status):
 def test_a_run_without_an_artifact_cannot_be_promoted(alice, run):
     Run.objects.filter(pk=run.pk).update(artifact_path="", artifact_sha256="")
     run.refresh_from_db()
-    with pytest.raises(PromoteError) as caught:
+    with pytest.raises(StudioError) as caught:
         pipeline_promote(run=run, user=alice)
     assert caught.value.status == 400
     assert "no trained pipeline" in caught.value.message

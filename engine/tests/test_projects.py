@@ -1,11 +1,11 @@
 """Projects: services, the API and the pages (dashboard, project page, rename, delete)."""
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Membership, Role
 from conftest import login_client, workspace_of
+from engine.errors import InvalidInput
 from engine.models import Dataset, Project, Run
 from engine.services.projects import project_create, project_delete, project_update
 from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
@@ -36,9 +36,9 @@ def test_project_create_trims_and_refuses_a_duplicate_name_case_insensitively(al
     project = project_create(workspace=workspace_of(alice), name="  Churn ", user=alice)
     assert project.name == "Churn"
     assert project.created_by == alice
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         project_create(workspace=workspace_of(alice), name="churn", user=alice)
-    assert "already exists" in caught.value.message_dict["name"][0]
+    assert "already exists" in caught.value.fields["name"][0][0]
     assert Project.objects.count() == 1
 
 
@@ -50,9 +50,9 @@ def test_the_same_name_is_fine_in_another_workspace(alice, bob):
 def test_project_update_renames_and_refuses_a_clash(alice):
     churn = make_project(alice, "Churn")
     make_project(alice, "Fraud")
-    assert project_update(project=churn, name="Retention").name == "Retention"
-    with pytest.raises(ValidationError):
-        project_update(project=churn, name="fraud")
+    assert project_update(project=churn, name="Retention", user=alice).name == "Retention"
+    with pytest.raises(InvalidInput):
+        project_update(project=churn, name="fraud", user=alice)
     churn.refresh_from_db()
     assert churn.name == "Retention"
 
@@ -66,7 +66,7 @@ def test_project_delete_removes_datasets_experiments_and_files(
     folder = media / dataset.original_path.rsplit("/", 1)[0]
     assert folder.is_dir()
     with django_capture_on_commit_callbacks(execute=True):
-        project_delete(project=project)
+        project_delete(project=project, user=alice)
     assert not Project.objects.exists()
     assert not Dataset.objects.exists()
     assert not folder.exists()
@@ -194,14 +194,14 @@ def test_create_project_from_the_dashboard(alice_client, alice):
     assert project.workspace == workspace_of(alice)
 
 
-def test_create_project_with_htmx_returns_the_list_and_an_event(alice_client):
+def test_create_project_with_htmx_returns_the_list_with_the_new_project(alice_client):
     response = alice_client.post(reverse("project_create"), {"name": "Churn"}, **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="projects"' in html
-    assert "Churn" in html
+    project = Project.objects.get(name="Churn")
+    assert reverse("project_detail", args=[project.pk]) in html
     assert "<html" not in html
-    assert "projectCreated" in response["HX-Trigger"]
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pydantic
 import pytest
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from django.core.exceptions import PermissionDenied
@@ -11,7 +10,9 @@ from kombu.exceptions import OperationalError
 
 from accounts.models import AuditEvent, Membership, Role
 from conftest import workspace_of
+from engine.errors import Conflict, InvalidInput
 from engine.models import Experiment, Run, RunEvent
+from engine.services import execution
 from engine.services import runs as services
 from engine.signals import run_task_failed
 from engine.tasks import run_execute_task
@@ -74,11 +75,11 @@ def test_nothing_is_published_before_the_transaction_commits(
 
 
 def test_a_bad_plan_is_refused_before_anything_is_written(alice, experiment):
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(InvalidInput):
         services.run_submit(
             experiment=experiment, plan={"kind": "compare", "include": "lr"}, user=alice
         )
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(InvalidInput):
         services.run_submit(experiment=experiment, plan={"kind": "train"}, user=alice)
     assert not Run.objects.exists()
 
@@ -117,7 +118,7 @@ def test_a_cancelled_queued_run_never_starts(alice, experiment):
     run = Run.objects.create(experiment=experiment, plan=COMPARE)
     run = services.run_cancel(run=run, user=alice)
     assert run.status == "cancelled" and run.finished_at is not None
-    assert services.run_execute(run_id=run.pk) == "skipped"
+    assert execution.run_execute(run_id=run.pk) == "skipped"
     run.refresh_from_db()
     assert run.status == "cancelled" and run.started_at is None
     assert AuditEvent.objects.filter(action="run.cancelled").count() == 1
@@ -131,13 +132,13 @@ def test_cancelling_a_running_run_asks_its_job_to_stop(alice, experiment):
 @pytest.mark.parametrize("status", ["succeeded", "failed", "cancelled"])
 def test_a_finished_run_cannot_be_cancelled(alice, experiment, status):
     run = Run.objects.create(experiment=experiment, plan=COMPARE, status=status)
-    with pytest.raises(services.RunConflict, match=status):
+    with pytest.raises(Conflict, match=status):
         services.run_cancel(run=run, user=alice)
 
 
 def test_the_claim_lets_only_one_delivery_run(experiment):
     run = running_run(experiment, worker_pid=4242)
-    assert services.run_execute(run_id=run.pk, celery_task_id="second") == "skipped"
+    assert execution.run_execute(run_id=run.pk, celery_task_id="second") == "skipped"
     run.refresh_from_db()
     assert (run.status, run.worker_pid) == ("running", 4242)
 
@@ -150,7 +151,7 @@ def test_rerun_submits_the_same_plan_again(alice, experiment):
 
 def test_events_take_increasing_seqs_even_when_another_writer_got_there_first(experiment):
     run = running_run(experiment)
-    sink = services.RunEventSink(run.pk)
+    sink = execution.RunEventSink(run.pk)
     sink.event("info", "setup started", {"rows": 40})
     services.run_event_append(run_id=run.pk, level="warning", message="from elsewhere")
     sink.event("info", "setup done")
@@ -280,7 +281,7 @@ def test_execute_records_a_categorised_failure_and_keeps_the_events(
     run = Run.objects.create(experiment=experiment, plan=COMPARE)
     fake_runner(_raise(SoftTimeLimitExceeded() if exc == "soft-limit" else exc))
 
-    assert services.run_execute(run_id=run.pk, celery_task_id="t-1") == "failed"
+    assert execution.run_execute(run_id=run.pk, celery_task_id="t-1") == "failed"
     run.refresh_from_db()
     assert (run.status, run.error_category, run.error_type) == ("failed", category, error_type)
     assert run.error_message.startswith(message) and run.error_traceback

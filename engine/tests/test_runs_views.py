@@ -212,9 +212,9 @@ def test_bob_cannot_see_or_submit_runs_in_alices_project(bob_client, experiment)
 def test_the_web_side_of_runs_does_not_import_pycaret():
     code = (
         "import sys, django; django.setup()\n"
-        "import engine.views.runs, engine.api.runs, engine.forms_runs, engine.tasks\n"
+        "import engine.views.runs, engine.api.runs, engine.forms, engine.tasks\n"
         "import engine.templatetags.runs, engine.services.runs, pycaret_studio.urls\n"
-        "from engine.forms_runs import RunPlanForm\n"
+        "from engine.forms import RunPlanForm\n"
         "assert RunPlanForm(task='classification').fields['models'].choices\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'pycaret', 'sklearn'}))\n"
     )

@@ -109,8 +109,8 @@ def trained(kind: str):
 def make_succeeded_run(user, kind: str = "classifier", project=None, name: str | None = None):
     """A succeeded Run of `kind` in a project of `user`, recorded by the runs service."""
     from engine.models import Run, RunStatus
-    from engine.run_selectors import run_media_dir
-    from engine.services.runs import _record_success
+    from engine.services.execution import _record_success
+    from engine.storage import run_media_dir
     from engine.tests.factories import make_dataset, make_experiment, make_project
 
     result, work_dir, _ = trained(kind)
@@ -273,7 +273,7 @@ def test_a_missing_artifact_is_a_clear_error(tmp_path):
 
 
 def test_the_cache_evicts_the_least_recently_used(monkeypatch, tmp_path):
-    monkeypatch.setattr(serving, "CACHE_SIZE", 1)
+    monkeypatch.setattr(serving.loading, "CACHE_SIZE", 1)
     classifier = load("classifier")
     load("labels")
     assert classifier.sha256 not in serving.cached_sha256s()

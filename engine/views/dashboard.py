@@ -5,7 +5,8 @@ from django.shortcuts import render
 
 from accounts.access import permissions_in
 from engine.forms import ProjectForm
-from engine.selectors import project_list, recent_runs
+from engine.selectors.projects import project_list
+from engine.selectors.runs import run_list_recent
 
 
 def dashboard_context(request, *, form: ProjectForm | None = None) -> dict:
@@ -13,7 +14,7 @@ def dashboard_context(request, *, form: ProjectForm | None = None) -> dict:
     return {
         "workspace": workspace,
         "projects": project_list(request=request, workspace=workspace) if workspace else [],
-        "recent_runs": recent_runs(workspace=workspace) if workspace else [],
+        "recent_runs": run_list_recent(workspace=workspace) if workspace else [],
         "project_form": form or ProjectForm(),
         "can_write": workspace is not None and "write" in permissions_in(request, workspace),
     }

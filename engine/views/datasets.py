@@ -9,11 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.access import permissions_in, require
-from engine import selectors
+from accounts.access import permissions_in
+from engine.errors import StudioError
 from engine.forms import DatasetUploadForm, ExperimentForm
-from engine.ingest import IngestError
-from engine.services.datasets import dataset_ingest, upload_rejected_early
+from engine.selectors.datasets import dataset_get, dataset_original_path
+from engine.selectors.projects import project_get
+from engine.services import datasets
 from engine.views.projects import project_context
 
 UPLOAD_PARTIAL = "engine/_dataset_upload.html"
@@ -32,13 +33,9 @@ def _render_upload(request, project, form, *, status: int = 200, uploaded=None, 
     return render(request, "engine/project_detail.html", context, status=status)
 
 
-def _rejected(request, project, error: IngestError):
+def _rejected(request, project, error: StudioError):
     return _render_upload(
-        request,
-        project,
-        DatasetUploadForm(),
-        status=getattr(error, "status", 422),
-        error=getattr(error, "message", None) or str(error),
+        request, project, DatasetUploadForm(), status=error.status, error=error.message
     )
 
 
@@ -48,27 +45,27 @@ def _rejected(request, project, error: IngestError):
 @login_required
 @require_POST
 def dataset_upload(request, project_id: int):
-    project = selectors.project_get(request=request, project_id=project_id)
-    too_large = upload_rejected_early(request)
+    project = project_get(request=request, project_id=project_id)
+    too_large = datasets.upload_rejected_early(request)
     if too_large is not None:
         return _rejected(request, project, too_large)
     csrf_failure = _csrf_failure(request)
     if csrf_failure is not None:
         return csrf_failure
-    require(request, project.workspace, "write")
     form = DatasetUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_upload(request, project, form, status=422)
     upload = form.cleaned_data["file"]
     try:
-        dataset = dataset_ingest(
+        dataset = datasets.dataset_ingest(
             project=project,
             file=upload,
             filename=upload.name,
             name=form.cleaned_data["name"],
             user=request.user,
+            request=request,
         )
-    except IngestError as exc:
+    except StudioError as exc:
         return _rejected(request, project, exc)
     if not request.htmx:
         messages.success(request, f"Uploaded “{dataset.name}”.")
@@ -79,13 +76,12 @@ def dataset_upload(request, project_id: int):
 
 @login_required
 def dataset_detail(request, dataset_id: int):
-    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
-    can_write = "write" in permissions_in(request, dataset.project.workspace)
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
     context = {
         "dataset": dataset,
         "project": dataset.project,
         "experiments": dataset.experiments.all(),
-        "can_write": can_write,
+        "can_write": "write" in permissions_in(request, dataset.project.workspace),
         "experiment_form": ExperimentForm(
             dataset=dataset, initial={"name": f"{dataset.name} experiment"}
         ),
@@ -99,8 +95,8 @@ def dataset_detail(request, dataset_id: int):
 @login_required
 def dataset_download(request, dataset_id: int):
     """The original file, access-checked; MEDIA_URL never serves it."""
-    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
-    path = selectors.dataset_original_path(dataset)
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
+    path = dataset_original_path(dataset)
     if not path.is_file():
         raise Http404("The original file is missing.")
     return FileResponse(

@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import permissions_in, require
-from engine import serving
-from engine.deploy_selectors import (
-    batch_get,
-    batch_list,
-    batch_output_path,
-    deployment_drift,
-    deployment_get,
-    deployment_history,
-    deployment_stats,
-    rollback_target,
-)
+from engine.errors import InvalidInput, StudioError
 from engine.models import RunStatus
-from engine.services.deployments import (
-    DeploymentError,
-    batch_submit,
-    deployment_activate,
-    deployment_deactivate,
-    deployment_predict,
-    deployment_rollback,
-)
+from engine.selectors import deployments as selectors
+from engine.services import batches, deployments, predictions
+from pycaret_studio.pages import show_error
 
 DETAIL = "engine/deployments/detail.html"
 RESULT = "engine/deployments/_predict_result.html"
@@ -72,10 +56,10 @@ def _context(request, deployment, **extra) -> dict:
         "deployment": deployment,
         "pipeline": pipeline,
         "project": deployment.project,
-        "history": deployment_history(deployment=deployment),
-        "rollback_to": rollback_target(deployment),
-        "stats": deployment_stats(deployment=deployment),
-        "batches": batch_list(deployment=deployment),
+        "history": selectors.deployment_history(deployment=deployment),
+        "rollback_to": selectors.deployment_rollback_target(deployment),
+        "stats": selectors.deployment_stats(deployment=deployment),
+        "batches": selectors.batch_list(deployment=deployment),
         "fields": predict_fields(deployment),
         "can_deploy": "deploy" in allowed,
         "can_predict": "predict" in allowed,
@@ -89,48 +73,47 @@ def _context(request, deployment, **extra) -> dict:
 @login_required
 @require_GET
 def deployment_detail(request, slug: str):
-    deployment = deployment_get(request=request, slug=slug)
-    context = _context(request, deployment, drift=deployment_drift(deployment=deployment))
+    deployment = selectors.deployment_get(request=request, slug=slug)
+    context = _context(request, deployment, drift=selectors.deployment_drift(deployment=deployment))
     template = f"{DETAIL}#deployment-body" if request.htmx else DETAIL
     return render(request, template, context)
 
 
 @login_required
 @require_POST
-def deployment_predict_view(request, slug: str):
+def deployment_predict(request, slug: str):
     """The predict form: one row from the typed inputs; the result fragment comes back."""
-    deployment = deployment_get(request=request, slug=slug)
-    require(request, deployment.project.workspace, "predict")
+    deployment = selectors.deployment_get(request=request, slug=slug)
     fields = predict_fields(deployment, values=request.POST)
     row = {f["name"]: (request.POST.get(f["input_name"], "").strip() or None) for f in fields}
     context = {"deployment": deployment, "row": row}
     try:
-        context["result"] = deployment_predict(
+        context["result"] = predictions.deployment_predict(
             deployment=deployment, rows=[row], request=request, user=request.user
         )
         status = 200
-    except (DeploymentError, serving.ServingError) as exc:
+    except StudioError as exc:
         context["error"] = exc.message
         status = exc.status
     if not request.htmx:
-        full = _context(request, deployment, drift=deployment_drift(deployment=deployment))
+        full = _context(
+            request, deployment, drift=selectors.deployment_drift(deployment=deployment)
+        )
         full.update(context, fields=fields)
         return render(request, DETAIL, full, status=status)
     return render(request, RESULT, context, status=status)
 
 
 def _change(request, slug: str, service, done: str):
-    deployment = deployment_get(request=request, slug=slug)
+    deployment = selectors.deployment_get(request=request, slug=slug)
     status = 200
     error = None
     try:
         deployment = service(deployment=deployment, user=request.user, request=request)
-    except DeploymentError as exc:
-        status, error = exc.status, exc.message
+    except StudioError as exc:
+        status, error = show_error(request, exc), exc.message
     if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
+        if not error:
             messages.success(request, done.format(d=deployment))
         return redirect("deployment_detail", slug=deployment.slug)
     deployment.refresh_from_db()
@@ -143,58 +126,60 @@ def _change(request, slug: str, service, done: str):
 
 @login_required
 @require_POST
-def deployment_rollback_view(request, slug: str):
+def deployment_rollback(request, slug: str):
     return _change(
-        request, slug, deployment_rollback, "Rolled back: '{d.slug}' now serves {d.pipeline}."
+        request,
+        slug,
+        deployments.deployment_rollback,
+        "Rolled back: '{d.slug}' now serves {d.pipeline}.",
     )
 
 
 @login_required
 @require_POST
-def deployment_deactivate_view(request, slug: str):
+def deployment_deactivate(request, slug: str):
     return _change(
-        request, slug, deployment_deactivate, "'{d.slug}' is inactive: predict answers 409."
+        request,
+        slug,
+        deployments.deployment_deactivate,
+        "'{d.slug}' is inactive: predict answers 409.",
     )
 
 
 @login_required
 @require_POST
-def deployment_activate_view(request, slug: str):
-    return _change(request, slug, deployment_activate, "'{d.slug}' serves predictions again.")
+def deployment_activate(request, slug: str):
+    return _change(
+        request, slug, deployments.deployment_activate, "'{d.slug}' serves predictions again."
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def deployment_batches(request, slug: str):
     """GET: the batch list (polled while a batch is queued or running). POST: upload a CSV."""
-    deployment = deployment_get(request=request, slug=slug)
+    deployment = selectors.deployment_get(request=request, slug=slug)
     status = 200
     batch_error = None
-    submitted = None
     if request.method == "POST":
-        require(request, deployment.project.workspace, "predict")
-        upload = request.FILES.get("file")
-        if upload is None:
-            status, batch_error = 422, "Choose a CSV file to score."
+        try:
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise InvalidInput("Choose a CSV file to score.")
+            submitted = batches.batch_submit(
+                deployment=deployment, upload=upload, user=request.user, request=request
+            )
+        except StudioError as exc:
+            status, batch_error = show_error(request, exc), exc.message
         else:
-            try:
-                submitted = batch_submit(
-                    deployment=deployment, upload=upload, user=request.user, request=request
-                )
-            except DeploymentError as exc:
-                status, batch_error = exc.status, exc.message
-        if not request.htmx:
-            if batch_error:
-                messages.error(request, batch_error)
-            else:
+            if not request.htmx:
                 messages.success(request, f"Scoring {submitted.input_filename} in the background.")
+        if not request.htmx:
             return redirect("deployment_detail", slug=deployment.slug)
     context = _context(request, deployment, batch_error=batch_error)
     if not request.htmx:
         return redirect("deployment_detail", slug=deployment.slug)
     response = render(request, f"{DETAIL}#batches", context, status=status)
-    if submitted is not None:
-        trigger_client_event(response, "batchSubmitted", {"id": submitted.pk})
     if request.method == "GET" and not context["active_batches"]:
         return HttpResponseStopPolling(response.content, content_type=response["Content-Type"])
     return response
@@ -204,10 +189,9 @@ def deployment_batches(request, slug: str):
 @require_GET
 def batch_download(request, batch_id: int):
     """A batch's scored CSV, after the same access check as its deployment."""
-    batch = batch_get(request=request, batch_id=batch_id)
-    if "read" not in permissions_in(request, batch.deployment.project.workspace):
-        raise PermissionDenied("This needs the 'read' permission.")
-    path = batch_output_path(batch)
+    batch = selectors.batch_get(request=request, batch_id=batch_id)
+    require(request, batch.deployment.project.workspace, "read")
+    path = selectors.batch_output_path(batch)
     if path is None:
         raise Http404("This batch has no output (yet).")
     return FileResponse(
@@ -220,9 +204,9 @@ def batch_download(request, batch_id: int):
 
 @login_required
 @require_GET
-def deployment_drift_view(request, slug: str):
-    deployment = deployment_get(request=request, slug=slug)
-    context = {"deployment": deployment, "drift": deployment_drift(deployment=deployment)}
+def deployment_drift(request, slug: str):
+    deployment = selectors.deployment_get(request=request, slug=slug)
+    context = {"deployment": deployment, "drift": selectors.deployment_drift(deployment=deployment)}
     if not request.htmx:
         return redirect("deployment_detail", slug=deployment.slug)
     return render(request, f"{DETAIL}#drift", context)

@@ -2,31 +2,31 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.access import require
-from engine import selectors
+from accounts.access import permissions_in
+from engine.errors import StudioError
 from engine.forms import ExperimentForm
-from engine.services.experiments import experiment_create as create_experiment
-from engine.views.projects import add_service_errors
+from engine.selectors.datasets import dataset_get
+from engine.selectors.experiments import experiment_get
+from engine.services import experiments
+from pycaret_studio.pages import show_error
 
 FORM_PARTIAL = "engine/_experiment_form.html"
 
 
 @login_required
 def experiment_create(request, dataset_id: int):
-    dataset = selectors.dataset_get(request=request, dataset_id=dataset_id)
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
     project = dataset.project
     status = 200
     if request.method == "POST":
-        require(request, project.workspace, "write")
         form = ExperimentForm(request.POST, dataset=dataset)
         if form.is_valid():
             try:
-                experiment = create_experiment(
+                experiment = experiments.experiment_create(
                     project=project,
                     dataset=dataset,
                     name=form.cleaned_data["name"],
@@ -34,9 +34,10 @@ def experiment_create(request, dataset_id: int):
                     target=form.cleaned_data["target"],
                     setup=form.setup_options(),
                     user=request.user,
+                    request=request,
                 )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
+            except StudioError as exc:
+                show_error(request, exc, form=form)
             else:
                 messages.success(request, f"Experiment “{experiment.name}” created.")
                 url = reverse("experiment_detail", kwargs={"experiment_id": experiment.pk})
@@ -46,14 +47,19 @@ def experiment_create(request, dataset_id: int):
         status = 422
     else:
         form = ExperimentForm(dataset=dataset, initial={"name": f"{dataset.name} experiment"})
-    context = {"dataset": dataset, "project": project, "experiment_form": form, "can_write": True}
+    context = {
+        "dataset": dataset,
+        "project": project,
+        "experiment_form": form,
+        "can_write": "write" in permissions_in(request, project.workspace),
+    }
     template = FORM_PARTIAL if request.htmx else "engine/experiment_form.html"
     return render(request, template, context, status=status)
 
 
 @login_required
 def experiment_detail(request, experiment_id: int):
-    experiment = selectors.experiment_get(request=request, experiment_id=experiment_id)
+    experiment = experiment_get(request=request, experiment_id=experiment_id)
     context = {
         "experiment": experiment,
         "dataset": experiment.dataset,

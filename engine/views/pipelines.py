@@ -9,18 +9,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.access import permissions_in, require
-from engine.deploy_selectors import (
-    deployment_list,
-    deployments_of_pipeline,
-    pipeline_get,
-    pipeline_list,
-    pipeline_versions,
-)
-from engine.run_selectors import run_get
-from engine.selectors import project_get
-from engine.services.deployments import DeploymentError, deployment_deploy
-from engine.services.pipelines import PromoteError, pipeline_promote
+from accounts.access import permissions_in
+from engine.errors import StudioError
+from engine.selectors.deployments import deployment_list, deployment_list_for_pipeline
+from engine.selectors.pipelines import pipeline_get, pipeline_list, pipeline_list_versions
+from engine.selectors.projects import project_get
+from engine.selectors.runs import run_get
+from engine.services import deployments, pipelines
+from pycaret_studio.pages import show_error
 
 DETAIL = "engine/pipelines/detail.html"
 PROMOTE_FORM = "engine/pipelines/_promote_form.html"
@@ -33,14 +29,14 @@ def run_promote(request, run_id: int):
     run = run_get(request=request, run_id=run_id)
     name = request.POST.get("name", "")
     try:
-        pipeline = pipeline_promote(run=run, user=request.user, name=name, request=request)
-    except (PromoteError, ValueError) as exc:
-        message = exc.message if isinstance(exc, PromoteError) else str(exc)
-        status = exc.status if isinstance(exc, PromoteError) else 422
+        pipeline = pipelines.pipeline_promote(
+            run=run, user=request.user, name=name, request=request
+        )
+    except StudioError as exc:
+        status = show_error(request, exc)
         if not request.htmx:
-            messages.error(request, message)
             return redirect("run_detail", run_id=run.pk)
-        context = {"run": run, "promote_error": message, "promote_name": name}
+        context = {"run": run, "promote_error": exc.message, "promote_name": name}
         return render(request, PROMOTE_FORM, context, status=status)
     url = reverse("pipeline_detail", args=[pipeline.pk])
     if request.htmx:
@@ -75,8 +71,8 @@ def _detail_context(request, pipeline, **extra) -> dict:
         "project": pipeline.project,
         "run": run,
         "experiment": run.experiment,
-        "versions": pipeline_versions(pipeline=pipeline),
-        "deployments": deployments_of_pipeline(pipeline=pipeline),
+        "versions": pipeline_list_versions(pipeline=pipeline),
+        "deployments": deployment_list_for_pipeline(pipeline=pipeline),
         "can_deploy": "deploy" in allowed,
         "deploy_slug": "",
         "deploy_error": None,
@@ -98,13 +94,12 @@ def pipeline_detail(request, pipeline_id: int):
 def pipeline_deploy(request, pipeline_id: int):
     """The deploy sidebar's form. Success: the deployment's page."""
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
-    require(request, pipeline.project.workspace, "deploy")
     slug = request.POST.get("slug", "").strip()
     try:
-        deployment, created = deployment_deploy(
+        deployment, created = deployments.deployment_deploy(
             pipeline=pipeline, slug=slug or None, user=request.user, request=request
         )
-    except DeploymentError as exc:
+    except StudioError as exc:
         context = _detail_context(request, pipeline, deploy_slug=slug, deploy_error=exc.message)
         template = f"{DETAIL}#deploy-form" if request.htmx else DETAIL
         return render(request, template, context, status=exc.status)

@@ -2,35 +2,30 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.access import get_scoped_or_404, permissions_in, require
+from accounts.access import get_scoped_or_404, permissions_in
 from accounts.models import Workspace
-from engine import selectors
+from engine.errors import StudioError
 from engine.forms import DatasetUploadForm, ProjectForm, ProjectRenameForm
-from engine.services.projects import project_create as create_project
-from engine.services.projects import project_delete as delete_project
-from engine.services.projects import project_update
+from engine.selectors.datasets import dataset_list
+from engine.selectors.experiments import experiment_list
+from engine.selectors.projects import project_get
+from engine.services import projects
 from engine.views.dashboard import dashboard_context
+from pycaret_studio.pages import show_error
 
 UNPROCESSABLE = 422
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Attach a service's field-keyed errors to the form (unknown fields go on top)."""
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def project_context(request, project, **extra) -> dict:
     context = {
         "project": project,
-        "datasets": selectors.dataset_list(project=project),
-        "experiments": selectors.experiment_list(project=project),
+        "datasets": dataset_list(project=project),
+        "experiments": experiment_list(project=project),
         "can_write": "write" in permissions_in(request, project.workspace),
         "upload_form": DatasetUploadForm(),
         "rename_form": ProjectRenameForm(initial={"name": project.name}),
@@ -51,24 +46,21 @@ def project_create(request):
         workspace = request.workspace or None
         if workspace is None:
             return redirect("dashboard")
-    require(request, workspace, "write")
     form = ProjectForm(request.POST)
     if form.is_valid():
         try:
-            project = create_project(
+            project = projects.project_create(
                 workspace=workspace,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 user=request.user,
+                request=request,
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+        except StudioError as exc:
+            show_error(request, exc, form=form)
         else:
             if request.htmx:
-                response = render(
-                    request, "engine/dashboard.html#projects", dashboard_context(request)
-                )
-                return trigger_client_event(response, "projectCreated", {"id": project.pk})
+                return render(request, "engine/dashboard.html#projects", dashboard_context(request))
             messages.success(request, f"Project “{project.name}” created.")
             return redirect("project_detail", project_id=project.pk)
     template = "engine/dashboard.html#projects" if request.htmx else "engine/dashboard.html"
@@ -77,7 +69,7 @@ def project_create(request):
 
 @login_required
 def project_detail(request, project_id: int):
-    project = selectors.project_get(request=request, project_id=project_id)
+    project = project_get(request=request, project_id=project_id)
     template = (
         "engine/project_detail.html#project-body" if request.htmx else "engine/project_detail.html"
     )
@@ -87,15 +79,16 @@ def project_detail(request, project_id: int):
 @login_required
 @require_POST
 def project_rename(request, project_id: int):
-    project = selectors.project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
+    project = project_get(request=request, project_id=project_id)
     form = ProjectRenameForm(request.POST)
     status = 200
     if form.is_valid():
         try:
-            project_update(project=project, name=form.cleaned_data["name"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
+            projects.project_update(
+                project=project, name=form.cleaned_data["name"], user=request.user, request=request
+            )
+        except StudioError as exc:
+            show_error(request, exc, form=form)
             project.refresh_from_db()
     if form.errors:
         status = UNPROCESSABLE
@@ -107,21 +100,17 @@ def project_rename(request, project_id: int):
     template = (
         "engine/project_detail.html#project-head" if request.htmx else "engine/project_detail.html"
     )
-    response = render(
+    return render(
         request, template, project_context(request, project, rename_form=form), status=status
     )
-    if status == 200:
-        trigger_client_event(response, "projectRenamed", {"id": project.pk})
-    return response
 
 
 @login_required
 @require_POST
 def project_delete(request, project_id: int):
-    project = selectors.project_get(request=request, project_id=project_id)
-    require(request, project.workspace, "write")
+    project = project_get(request=request, project_id=project_id)
     name = project.name
-    delete_project(project=project)
+    projects.project_delete(project=project, user=request.user, request=request)
     messages.success(request, f"Project “{name}” deleted.")
     if request.htmx:
         return HttpResponseClientRedirect(reverse("dashboard"))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pydantic
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,20 +15,14 @@ from django_htmx.http import (
 )
 
 from accounts.access import permissions_in, require
-from engine.forms_runs import RunPlanForm
-from engine.run_selectors import (
-    run_get,
-    run_is_active,
-    run_list,
-    run_plot_path,
-    run_recent_events,
-)
-from engine.selectors import experiment_get
-from engine.services.runs import RunConflict, run_cancel, run_rerun, run_submit
+from engine.errors import InvalidInput, StudioError
+from engine.forms import RunPlanForm
+from engine.selectors.experiments import experiment_get
+from engine.selectors.runs import run_events_recent, run_get, run_list, run_plot_path
+from engine.services import runs
+from pycaret_studio.pages import show_error
 
 DETAIL = "engine/runs/detail.html"
-# The run page's Promote control: the pipelines' form (issue 5) where it exists, else a
-# disabled placeholder button.
 RUNS_BLOCK = "engine/runs/_experiment_runs.html"
 
 
@@ -51,22 +43,31 @@ def experiment_runs(request, experiment_id: int):
     return render(request, f"{RUNS_BLOCK}#runs-list", _experiment_runs_context(request, experiment))
 
 
+def _plan_error_messages(exc: StudioError) -> list[str]:
+    """A bad plan's problems, each named by where it is in the plan."""
+    if not isinstance(exc, InvalidInput) or not exc.extra.get("errors"):
+        return [exc.message]
+    messages_ = []
+    for error in exc.extra["errors"]:
+        where = ".".join(str(p) for p in error["loc"][3:])
+        messages_.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return messages_
+
+
 @login_required
 @require_POST
 def run_create(request, experiment_id: int):
     """Submit the New run form. HTMX: a fresh form plus `runSubmitted`; plain: the run page."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
-    require(request, experiment.project.workspace, "train")
     form = RunPlanForm(request.POST, task=experiment.task)
     if form.is_valid():
         try:
-            run = run_submit(
+            run = runs.run_submit(
                 experiment=experiment, plan=form.to_plan(), user=request.user, request=request
             )
-        except pydantic.ValidationError as exc:
-            for error in exc.errors():
-                where = ".".join(str(p) for p in error.get("loc", ())[1:])
-                form.add_error(None, f"{where}: {error['msg']}" if where else error["msg"])
+        except StudioError as exc:
+            for message in _plan_error_messages(exc):
+                form.add_error(None, message)
         else:
             if not request.htmx:
                 return redirect("run_detail", run_id=run.pk)
@@ -89,9 +90,9 @@ def _detail_context(request, run) -> dict:
         "experiment": experiment,
         "project": experiment.project,
         "dataset": experiment.dataset,
-        "events": run_recent_events(run=run),
+        "events": run_events_recent(run=run),
         "can_train": "train" in allowed,
-        "active": run_is_active(run),
+        "active": run.is_active,
     }
 
 
@@ -113,29 +114,27 @@ def run_detail(request, run_id: int):
 
 @login_required
 @require_POST
-def run_cancel_view(request, run_id: int):
+def run_cancel(request, run_id: int):
     run = run_get(request=request, run_id=run_id)
     status = 200
+    error = None
     try:
-        run = run_cancel(run=run, user=request.user, request=request)
-    except RunConflict as exc:
-        status = 409
-        if not request.htmx:
-            messages.error(request, str(exc))
+        run = runs.run_cancel(run=run, user=request.user, request=request)
+    except StudioError as exc:
+        status, error = show_error(request, exc), exc.message
         run.refresh_from_db()
     if not request.htmx:
         return redirect("run_detail", run_id=run.pk)
     context = _detail_context(request, run)
-    if status == 409:
-        context["status_error"] = f"Run {run.pk} has already {run.status}; it cannot be cancelled."
+    context["status_error"] = error
     return render(request, f"{DETAIL}#status", context, status=status)
 
 
 @login_required
 @require_POST
-def run_rerun_view(request, run_id: int):
+def run_rerun(request, run_id: int):
     run = run_get(request=request, run_id=run_id)
-    new_run = run_rerun(run=run, user=request.user, request=request)
+    new_run = runs.run_rerun(run=run, user=request.user, request=request)
     messages.success(request, f"Run {new_run.pk} submitted with the same plan as run {run.pk}.")
     url = reverse("run_detail", kwargs={"run_id": new_run.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -146,8 +145,7 @@ def run_rerun_view(request, run_id: int):
 def run_plot(request, run_id: int, name: str):
     """A run's plot PNG, after the same access check as the run (never a public media URL)."""
     run = run_get(request=request, run_id=run_id)
-    if "read" not in permissions_in(request, run.experiment.project.workspace):
-        raise PermissionDenied("This needs the 'read' permission.")
+    require(request, run.experiment.project.workspace, "read")
     path = run_plot_path(run=run, name=name)
     if path is None:
         raise Http404("No such plot.")

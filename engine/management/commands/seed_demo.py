@@ -148,7 +148,8 @@ class Command(BaseCommand):
         claimed, and the worker skips it, as it does any redelivered message."""
         if experiment.runs.exists():
             return
-        from engine.services.runs import run_execute, run_submit
+        from engine.services.execution import run_execute
+        from engine.services.runs import run_submit
 
         run = run_submit(experiment=experiment, plan=DEMO_PLAN, user=user)
         if not train:

@@ -1,4 +1,4 @@
-"""Reads for pipelines and deployments: scoped lookups, history, request stats and drift."""
+"""Reads for deployments: scoped lookups, history, request stats, batches and drift."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.access import get_scoped_or_404, scoped
+from accounts.access import get_scoped_or_404
 from engine.models import (
     BatchPrediction,
     Deployment,
@@ -19,43 +19,14 @@ from engine.models import (
     PredictionRequest,
     Project,
 )
-from engine.selectors import VIA_PROJECT, media_path
+from engine.selectors import VIA_DEPLOYMENT, VIA_PROJECT
+from engine.storage import media_path
 
-VIA_DEPLOYMENT = "deployment__project__workspace"
 STATS_HOURS = 24
 STATS_MAX_LATENCIES = 20_000
 DRIFT_CURRENT_ROWS = 10_000
 DRIFT_REFERENCE_MAX_ROWS = 100_000
 DRIFT_CACHE_S = 60
-
-
-def pipeline_get(*, request, pipeline_id) -> Pipeline:
-    """A pipeline the caller may see; 404 for another workspace's."""
-    return get_scoped_or_404(
-        request,
-        Pipeline.objects.select_related(
-            "project__workspace", "origin_run__experiment__dataset", "promoted_by"
-        ),
-        workspace_field=VIA_PROJECT,
-        pk=pipeline_id,
-    )
-
-
-def pipeline_list(*, project: Project) -> QuerySet[Pipeline]:
-    return project.pipelines.select_related("promoted_by").annotate(
-        n_deployments=Count("deployments")
-    )
-
-
-def pipeline_versions(*, pipeline: Pipeline) -> QuerySet[Pipeline]:
-    """Every version of the pipeline's name in its project, newest first."""
-    return Pipeline.objects.filter(project_id=pipeline.project_id, name=pipeline.name).order_by(
-        "-version"
-    )
-
-
-def pipeline_artifact_path(pipeline: Pipeline) -> Path:
-    return media_path(pipeline.artifact_path)
 
 
 def deployment_get(*, request, slug) -> Deployment:
@@ -72,7 +43,7 @@ def deployment_list(*, project: Project) -> QuerySet[Deployment]:
     return project.deployments.select_related("pipeline")
 
 
-def deployments_of_pipeline(*, pipeline: Pipeline) -> QuerySet[Deployment]:
+def deployment_list_for_pipeline(*, pipeline: Pipeline) -> QuerySet[Deployment]:
     return pipeline.deployments.all()
 
 
@@ -84,7 +55,7 @@ def deployment_history(*, deployment: Deployment, limit: int = 50) -> list[Deplo
     )
 
 
-def serving_stack(deployment: Deployment) -> list[int]:
+def deployment_serving_stack(deployment: Deployment) -> list[int]:
     """The pipeline ids the deployment has served, as a stack: a deploy pushes a version,
     a rollback pops back to the one before. The top is what serves now."""
     stack: list[int] = []
@@ -103,9 +74,9 @@ def serving_stack(deployment: Deployment) -> list[int]:
     return stack
 
 
-def rollback_target(deployment: Deployment) -> Pipeline | None:
+def deployment_rollback_target(deployment: Deployment) -> Pipeline | None:
     """The version a rollback would serve: the one that served before the current one."""
-    stack = serving_stack(deployment)
+    stack = deployment_serving_stack(deployment)
     if len(stack) < 2:
         return None
     return Pipeline.objects.filter(pk=stack[-2]).first()
@@ -160,10 +131,6 @@ def batch_output_path(batch: BatchPrediction) -> Path | None:
     return path if path.is_file() else None
 
 
-def visible_deployments(request) -> QuerySet[Deployment]:
-    return scoped(request, Deployment.objects.all(), workspace_field=VIA_PROJECT)
-
-
 # Drift.
 
 
@@ -195,7 +162,7 @@ def _compute_drift(pipeline: Pipeline, dataset, samples) -> dict[str, Any]:
 
     from engine import drift
     from engine.ingest import read_parquet_frame
-    from engine.selectors import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_path
 
     reference = read_parquet_frame(dataset_parquet_path(dataset))
     if len(reference) > DRIFT_REFERENCE_MAX_ROWS:

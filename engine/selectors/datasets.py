@@ -1,0 +1,55 @@
+"""Reads for datasets: scoped lookups, their files, and class counts of a column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from accounts.access import get_scoped_or_404
+from engine.models import Dataset, Project
+from engine.selectors import VIA_PROJECT
+from engine.storage import media_path
+
+
+def dataset_list(*, project: Project) -> QuerySet[Dataset]:
+    return project.datasets.all()
+
+
+def dataset_get(*, request, dataset_id) -> Dataset:
+    return get_scoped_or_404(
+        request,
+        Dataset.objects.select_related("project__workspace"),
+        workspace_field=VIA_PROJECT,
+        pk=dataset_id,
+    )
+
+
+def dataset_original_path(dataset: Dataset) -> Path:
+    return media_path(dataset.original_path)
+
+
+def dataset_parquet_path(dataset: Dataset) -> Path:
+    """The normalised Parquet copy: what the runner loads."""
+    return media_path(dataset.parquet_path)
+
+
+def dataset_class_counts(dataset: Dataset, column: str) -> dict[str, int]:
+    """Rows per distinct non-missing value of `column`.
+
+    The profile's top values are used when they are complete; otherwise only that one
+    column is read from the Parquet copy.
+    """
+    profile = dataset.column(column) or {}
+    top = profile.get("top") or []
+    unique = profile.get("unique")
+    if top and unique is not None and len(top) >= unique:
+        return {str(item["value"]): int(item["count"]) for item in top}
+    import pyarrow.parquet as pq
+
+    values = pq.read_table(dataset_parquet_path(dataset), columns=[column]).column(0)
+    return {
+        str(item["values"]): int(item["counts"])
+        for item in values.value_counts().to_pylist()
+        if item["values"] is not None
+    }

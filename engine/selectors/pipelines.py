@@ -1,0 +1,41 @@
+"""Reads for pipelines: scoped lookups, lists, versions and the artifact's path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db.models import Count, QuerySet
+
+from accounts.access import get_scoped_or_404
+from engine.models import Pipeline, Project
+from engine.selectors import VIA_PROJECT
+from engine.storage import media_path
+
+
+def pipeline_get(*, request, pipeline_id) -> Pipeline:
+    """A pipeline the caller may see; 404 for another workspace's."""
+    return get_scoped_or_404(
+        request,
+        Pipeline.objects.select_related(
+            "project__workspace", "origin_run__experiment__dataset", "promoted_by"
+        ),
+        workspace_field=VIA_PROJECT,
+        pk=pipeline_id,
+    )
+
+
+def pipeline_list(*, project: Project) -> QuerySet[Pipeline]:
+    return project.pipelines.select_related("promoted_by").annotate(
+        n_deployments=Count("deployments")
+    )
+
+
+def pipeline_list_versions(*, pipeline: Pipeline) -> QuerySet[Pipeline]:
+    """Every version of the pipeline's name in its project, newest first."""
+    return Pipeline.objects.filter(project_id=pipeline.project_id, name=pipeline.name).order_by(
+        "-version"
+    )
+
+
+def pipeline_artifact_path(pipeline: Pipeline) -> Path:
+    return media_path(pipeline.artifact_path)
