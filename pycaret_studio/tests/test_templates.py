@@ -1,0 +1,110 @@
+"""Markup rules that hold across every page: form fields that assistive technology can follow."""
+
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from conftest import workspace_of
+from engine.tests.factories import make_dataset, make_experiment, make_project
+
+
+class _Ids(HTMLParser):
+    """Every element id on a page, and every id that an aria-describedby names."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.described_by: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        for ref in (attrs.get("aria-describedby") or "").split():
+            self.described_by.append((tag, ref))
+
+
+def dangling_descriptions(html: str, *, describes: bool = True) -> list[tuple[str, str]]:
+    """The (tag, id) pairs whose aria-describedby names no element on the page."""
+    parser = _Ids()
+    parser.feed(html)
+    if describes:  # a page that describes no field would pass without proving anything
+        assert parser.described_by
+    return [(tag, ref) for tag, ref in parser.described_by if ref not in parser.ids]
+
+
+def page(response, status: int = 200) -> str:
+    assert response.status_code == status, response.status_code
+    return response.content.decode()
+
+
+@pytest.fixture
+def experiment(alice):
+    frame = pd.DataFrame({"x": [float(i) for i in range(40)], "y": [0, 1] * 20})
+    return make_experiment(make_dataset(make_project(alice), frame), target="y")
+
+
+def test_login_and_signup_describe_their_fields_with_elements_that_exist(db):
+    client = Client()
+    assert dangling_descriptions(page(client.get(reverse("accounts:signup")))) == []
+    refused = client.post(
+        reverse("accounts:signup"), {"username": "", "password1": "a", "password2": "b"}
+    )
+    html = page(refused)
+    assert 'id="id_username_error"' in html and dangling_descriptions(html) == []
+
+    # The login form has no help text, and its one error belongs to the whole form.
+    login = page(client.get(reverse("accounts:login")))
+    assert dangling_descriptions(login, describes=False) == []
+    wrong = page(client.post(reverse("accounts:login"), {"username": "x", "password": "y"}))
+    assert "correct username and password" in wrong
+    assert dangling_descriptions(wrong, describes=False) == []
+
+
+def test_api_key_and_member_forms_describe_their_fields(alice_client, alice):
+    keys = reverse("accounts:api_keys")
+    assert dangling_descriptions(page(alice_client.get(keys))) == []
+    refused = alice_client.post(keys, {"name": "", "expires_in_days": "0", "scopes": ["nope"]})
+    html = page(refused, 422)
+    assert 'id="id_name_error"' in html and dangling_descriptions(html) == []
+
+    workspace = workspace_of(alice)
+    members = page(alice_client.get(reverse("accounts:workspace_detail", args=[workspace.pk])))
+    assert 'id="id_identifier"' in members
+    assert dangling_descriptions(members, describes=False) == []
+    refused = alice_client.post(
+        reverse("accounts:member_add", args=[workspace.pk]), {"identifier": "", "role": "x"}
+    )
+    html = page(refused, 422)
+    assert 'id="id_identifier_error"' in html
+    assert 'aria-describedby="id_identifier_error"' in html
+    assert dangling_descriptions(html) == []
+
+
+def test_upload_experiment_and_run_forms_describe_their_fields(alice_client, experiment):
+    project, dataset = experiment.project, experiment.dataset
+
+    project_page = page(alice_client.get(reverse("project_detail", args=[project.pk])))
+    assert 'aria-describedby="id_file_helptext"' in project_page
+    assert dangling_descriptions(project_page) == []
+    upload = alice_client.post(reverse("dataset_upload", args=[project.pk]), {"name": "x"})
+    html = page(upload, 422)
+    assert 'id="id_file_error"' in html and dangling_descriptions(html) == []
+
+    dataset_page = page(alice_client.get(reverse("dataset_detail", args=[dataset.pk])))
+    assert 'id="id_train_size_helptext"' in dataset_page
+    assert dangling_descriptions(dataset_page) == []
+    create = reverse("experiment_create", args=[dataset.pk])
+    html = page(alice_client.post(create, {"name": "", "task": "nope", "train_size": "x"}), 422)
+    assert 'id="id_train_size_error"' in html and dangling_descriptions(html) == []
+
+    experiment_page = page(alice_client.get(reverse("experiment_detail", args=[experiment.pk])))
+    assert 'aria-describedby="id_fold_helptext"' in experiment_page
+    assert dangling_descriptions(experiment_page) == []
+    submit = reverse("run_create", args=[experiment.pk])
+    html = page(alice_client.post(submit, {"kind": "tune", "fold": "1"}), 422)
+    assert 'id="id_model_id_error"' in html and 'id="id_fold_error"' in html
+    assert dangling_descriptions(html) == []
