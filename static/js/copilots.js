@@ -1,9 +1,6 @@
 // Copilot modals and cards. Opening a copilot dialog is the consent to ask it, so the dialog
 // fires its consultation when it opens (once per page view); cards ask only on their button.
 (() => {
-  if (window.studioCopilots) return; // included once per copilot on a page
-  window.studioCopilots = true;
-
   document.addEventListener("submit", (event) => {
     const form = event.target.closest("form[data-copilot-dialog]");
     if (!form || !window.htmx) return; // without htmx the form posts and a page answers
