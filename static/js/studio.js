@@ -10,10 +10,16 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Swap validation and conflict responses too, so forms can show their errors in place.
+// Swap refusals in place too, so a form or a copilot shows its message: validation (422),
+// conflicts (409) and oversized uploads (413) anywhere; a wrong run state (400) or a throttle
+// (429) only inside a copilot, whose refusals are messages to show; elsewhere they stay errors.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
-  if (status === 409 || status === 413 || status === 422) {
+  const target = event.detail.target;
+  const inCopilot = Boolean(target && target.closest && target.closest(".copilot"));
+  const anywhere = status === 409 || status === 413 || status === 422;
+  const copilotOnly = status === 400 || status === 429;
+  if (anywhere || (copilotOnly && inCopilot)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
