@@ -10,6 +10,20 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// A button that dismisses something on the page: the element its data-dismiss-target names.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-dismiss-target]");
+  if (!button) return;
+  const target = document.querySelector(button.dataset.dismissTarget);
+  if (target) target.remove();
+});
+
+// A select that submits its form as soon as it changes (its form has a <noscript> button).
+document.addEventListener("change", (event) => {
+  const select = event.target.closest && event.target.closest("[data-autosubmit]");
+  if (select && select.form) select.form.requestSubmit();
+});
+
 // Swap refusals in place too, so a form or a copilot shows its message: validation (422),
 // conflicts (409) and oversized uploads (413) anywhere; a wrong run state (400) or a throttle
 // (429) only inside a copilot, whose refusals are messages to show; elsewhere they stay errors.
