@@ -13,7 +13,9 @@ from django.urls import reverse
 from conftest import workspace_of
 from engine.tests.factories import make_dataset, make_experiment, make_project
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+STYLESHEET = ROOT / "static" / "css" / "studio.css"
 
 
 class _Ids(HTMLParser):
@@ -161,3 +163,51 @@ def test_no_template_has_inline_script_or_style():
         if (problems := inline_code(path.read_text()))
     }
     assert found == {}
+
+
+# Colours come from the palette: custom properties defined once, in the :root block.
+
+COMMENT = re.compile(r"/\*.*?\*/", re.S)
+BLOCK = re.compile(r"([^{}]*)\{([^{}]*)\}")  # a selector and its declarations, at any depth
+COLOUR_FUNCTION = re.compile(r"\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(", re.I)
+HEX = re.compile(r"#[0-9a-f]{3,8}\b", re.I)
+VARIABLE = re.compile(r"--[\w-]+")
+
+
+def raw_colours(css: str) -> list[str]:
+    """Colour literals outside the :root block, as "property: value"."""
+    from PIL.ImageColor import colormap  # the CSS named colours
+
+    found = []
+    for selector, body in BLOCK.findall(COMMENT.sub("", css)):
+        if selector.strip().startswith(":root"):
+            continue  # the palette
+        for declaration in body.split(";"):
+            prop, _, value = (part.strip() for part in declaration.partition(":"))
+            bare = VARIABLE.sub("", HEX.sub("", value))
+            words = {word.lower() for word in re.findall(r"[a-z]+", bare, re.I)}
+            if HEX.search(value) or COLOUR_FUNCTION.search(value) or words & colormap.keys():
+                found.append(f"{prop}: {value}")
+    return found
+
+
+def test_the_colour_check_finds_what_it_looks_for():
+    css = """:root { --text: #1c2430; --shade: rgba(0, 0, 0, .5); }
+    a { color: var(--text); border: 1px solid transparent; background: currentColor; }
+    b { color: #fff; } i { background: rgb(1 2 3); } u { outline: 2px solid white; }"""
+    assert raw_colours(css) == ["color: #fff", "background: rgb(1 2 3)", "outline: 2px solid white"]
+
+
+def test_the_stylesheet_takes_every_colour_from_the_palette():
+    css = STYLESHEET.read_text()
+    assert "--primary:" in css
+    assert raw_colours(css) == []
+
+
+def test_the_stylesheet_has_one_declaration_per_line():
+    crowded = [
+        line.strip()
+        for line in COMMENT.sub("", STYLESHEET.read_text()).splitlines()
+        if line.count(";") > 1 or ("{" in line and ":" in line.split("{", 1)[1])
+    ]
+    assert crowded == []
