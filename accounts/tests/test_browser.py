@@ -15,6 +15,16 @@ def test_login_then_dashboard(page, live_server, alice):
     page.wait_for_url(f"{live_server.url}/account/login/")
 
 
+def test_choosing_a_workspace_switches_to_it(page, live_server, alice):
+    from accounts.services import workspace_create
+
+    workspace_create(name="Lab", owner=alice)
+    browser_login(page, live_server, alice)
+    page.get_by_label("Workspace").select_option(label="Lab")  # no button: it submits itself
+    page.get_by_role("heading", level=1, name="Lab").wait_for()
+    assert "Switched to Lab." in page.content()
+
+
 def test_create_an_api_key_see_it_once_dismiss_it(page, live_server, alice):
     browser_login(page, live_server, alice)
     page.get_by_role("link", name="API keys").click()

@@ -111,3 +111,16 @@ def test_dataset_page_modals_and_apply(page, live_server, alice, llm_server):
     created = Experiment.objects.exclude(name="exp").get()
     assert created.target == "churn"
     assert sorted(created.setup_options["ignore_features"]) == ["country", "customer_id"]
+
+
+def test_a_throttled_card_says_so_in_place(page, live_server, alice, llm_server, settings):
+    from playwright.sync_api import expect
+
+    settings.COPILOT_THROTTLE_PER_MINUTE = 1
+    run = make_failed_run(make_churn_experiment(alice))
+    browser_login(page, live_server, alice)
+    page.goto(f"{live_server.url}/runs/{run.pk}/")
+    card = page.locator(f"#copilot-failure-debugging-{run.pk}")
+    card.get_by_role("button", name="Diagnose").click()
+    card.get_by_role("button", name="Re-diagnose").click()  # a 429, swapped into the card
+    expect(card.get_by_role("alert")).to_contain_text("Too many copilot calls")

@@ -142,7 +142,7 @@ def test_review_modal_tag_fires_on_open(alice, experiment):
     assert 'hx-trigger="copilot-open"' in body
     assert f'hx-post="/copilots/pipelines/{pipeline.pk}/review/"' in body
     assert 'hx-indicator="#copilot-deployment-review-' in body
-    assert "js/copilots.js" in html
+    assert "<script" not in html  # the base page loads copilots.js once
     assert not Consultation.objects.exists()  # rendering the page asks nothing
 
 
@@ -361,6 +361,7 @@ def test_dataset_page_has_both_modals_and_asks_nothing(alice_client, experiment,
     assert f'id="copilot-dataset-analysis-{experiment.dataset_id}-dialog"' in html
     assert f'id="copilot-experiment-design-{experiment.dataset_id}-dialog"' in html
     assert 'id="experiment-form"' in html  # where Apply swaps its form
+    assert html.count('src="/static/js/copilots.js"') == 1  # once, from the base page
     assert llm_server.requests == []
     assert not Consultation.objects.exists()
 

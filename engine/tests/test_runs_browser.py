@@ -42,7 +42,7 @@ def test_submit_a_compare_and_watch_the_progress_bar_reach_the_leaderboard(
     first_seen = status.inner_text()
     progress = page.get_by_role("progressbar")
     expect(status).to_have_text("Succeeded", timeout=120_000)
-    expect(progress).to_have_attribute("aria-valuenow", "100")
+    expect(progress).to_have_attribute("value", "100")
     if first_seen != "Succeeded":  # it got there by polling, without a reload
         expect(page.locator("#run-events li").first).to_contain_text("setup")
 

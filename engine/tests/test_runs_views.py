@@ -113,7 +113,7 @@ def test_the_run_page_full_and_as_a_polled_fragment(alice_client, experiment):
     page = full.content.decode()
     assert full.status_code == 200 and "<html" in page
     assert 'id="run-status"' in page and 'hx-trigger="every 2s"' in page
-    assert 'aria-valuenow="50"' in page
+    assert 'max="100" value="50"' in page  # the progress bar, half full
     assert "setup &lt;started&gt;" in page and "<started>" not in page
     assert ">Cancel<" in page
 

@@ -1,9 +1,7 @@
 // Copilot modals and cards. Opening a copilot dialog is the consent to ask it, so the dialog
 // fires its consultation when it opens (once per page view); cards ask only on their button.
+// A refused consultation (400, 429) is swapped in by studio.js's shared htmx:beforeSwap handler.
 (() => {
-  if (window.studioCopilots) return; // included once per copilot on a page
-  window.studioCopilots = true;
-
   document.addEventListener("submit", (event) => {
     const form = event.target.closest("form[data-copilot-dialog]");
     if (!form || !window.htmx) return; // without htmx the form posts and a page answers
@@ -15,16 +13,6 @@
     if (body && !body.dataset.asked) {
       body.dataset.asked = "1";
       window.htmx.trigger(body, "copilot-open");
-    }
-  });
-
-  // A refused consultation (400: wrong run state, 429: throttled) still shows its message.
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    const status = event.detail.xhr.status;
-    const target = event.detail.target;
-    if ((status === 400 || status === 429) && target && target.closest(".copilot")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
     }
   });
 

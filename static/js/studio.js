@@ -10,10 +10,30 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Swap validation and conflict responses too, so forms can show their errors in place.
+// A button that dismisses something on the page: the element its data-dismiss-target names.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-dismiss-target]");
+  if (!button) return;
+  const target = document.querySelector(button.dataset.dismissTarget);
+  if (target) target.remove();
+});
+
+// A select that submits its form as soon as it changes (its form has a <noscript> button).
+document.addEventListener("change", (event) => {
+  const select = event.target.closest && event.target.closest("[data-autosubmit]");
+  if (select && select.form) select.form.requestSubmit();
+});
+
+// Swap refusals in place too, so a form or a copilot shows its message: validation (422),
+// conflicts (409) and oversized uploads (413) anywhere; a wrong run state (400) or a throttle
+// (429) only inside a copilot, whose refusals are messages to show; elsewhere they stay errors.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
-  if (status === 409 || status === 413 || status === 422) {
+  const target = event.detail.target;
+  const inCopilot = Boolean(target && target.closest && target.closest(".copilot"));
+  const anywhere = status === 409 || status === 413 || status === 422;
+  const copilotOnly = status === 400 || status === 429;
+  if (anywhere || (copilotOnly && inCopilot)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
