@@ -31,10 +31,10 @@ def links(deployment: Deployment) -> dict[str, Any]:
 
 def drift_report(deployment: Deployment) -> dict[str, Any]:
     """The report the deployment page and `GET /deployments/{slug}/drift` show."""
-    from engine.selectors.deployments import deployment_drift
+    from engine.selectors.deployments import deployment_drift_report
 
     try:
-        return deployment_drift(deployment=deployment)
+        return deployment_drift_report(deployment=deployment)
     except Exception as exc:  # a missing Parquet copy must not take the copilot down
         logger.warning("drift report unavailable for deployment %s: %s", deployment.pk, exc)
         return {"status": "unavailable", "detail": f"The drift report failed: {type(exc).__name__}"}

@@ -19,7 +19,7 @@ from engine.schemas.deployments import (
 from engine.selectors.deployments import (
     batch_get,
     batch_output_path,
-    deployment_drift,
+    deployment_drift_report,
     deployment_get,
     deployment_history,
     deployment_list,
@@ -96,7 +96,7 @@ def _then(request, body: dict, *, status: int, tasks: list):
 def deployments_drift(request, slug: str):
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
-    return deployment_drift(deployment=deployment)
+    return deployment_drift_report(deployment=deployment)
 
 
 @router.get("/deployments/{slug}/stats", response=StatsOut)

@@ -134,7 +134,7 @@ def batch_output_path(batch: BatchPrediction) -> Path | None:
 # Drift.
 
 
-def deployment_drift(*, deployment: Deployment) -> dict[str, Any]:
+def deployment_drift_report(*, deployment: Deployment) -> dict[str, Any]:
     """The drift report: training data (reference) against the logged inputs (current).
 
     Prediction drift compares the logged predictions with the training target's

@@ -11,7 +11,6 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from accounts.access import permissions_in
 from engine.services.pipelines import default_pipeline_name
 
 register = template.Library()
@@ -107,9 +106,3 @@ def ms(value) -> str:
 def promote_name(run) -> str:
     """The name a promotion of `run` gets by default."""
     return default_pipeline_name(run)
-
-
-@register.simple_tag(takes_context=True)
-def can_do(context, workspace, permission: str) -> bool:
-    request = context.get("request")
-    return request is not None and permission in permissions_in(request, workspace)

@@ -6,8 +6,6 @@ import math
 
 from django import template
 
-from accounts.access import permissions_in
-
 register = template.Library()
 
 # Leaderboard columns that are not metrics.
@@ -20,14 +18,6 @@ def new_run_form(experiment):
     from engine.forms import RunPlanForm
 
     return RunPlanForm(task=experiment.task)
-
-
-@register.simple_tag(takes_context=True)
-def can_train(context, experiment) -> bool:
-    request = context.get("request")
-    if request is None:
-        return False
-    return "train" in permissions_in(request, experiment.project.workspace)
 
 
 @register.filter

@@ -10,9 +10,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import permissions_in, require
+from engine.deployments import (
+    batch_get,
+    batch_list,
+    batch_output_path,
+    deployment_drift_report,
+    deployment_get,
+    deployment_history,
+    deployment_rollback_target,
+    deployment_stats,
+)
 from engine.errors import InvalidInput, StudioError
 from engine.models import RunStatus
-from engine.selectors import deployments as selectors
 from engine.services import batches, deployments, predictions
 from pycaret_studio.pages import show_error
 
@@ -56,10 +65,10 @@ def _context(request, deployment, **extra) -> dict:
         "deployment": deployment,
         "pipeline": pipeline,
         "project": deployment.project,
-        "history": selectors.deployment_history(deployment=deployment),
-        "rollback_to": selectors.deployment_rollback_target(deployment),
-        "stats": selectors.deployment_stats(deployment=deployment),
-        "batches": selectors.batch_list(deployment=deployment),
+        "history": deployment_history(deployment=deployment),
+        "rollback_to": deployment_rollback_target(deployment),
+        "stats": deployment_stats(deployment=deployment),
+        "batches": batch_list(deployment=deployment),
         "fields": predict_fields(deployment),
         "can_deploy": "deploy" in allowed,
         "can_predict": "predict" in allowed,
@@ -73,8 +82,8 @@ def _context(request, deployment, **extra) -> dict:
 @login_required
 @require_GET
 def deployment_detail(request, slug: str):
-    deployment = selectors.deployment_get(request=request, slug=slug)
-    context = _context(request, deployment, drift=selectors.deployment_drift(deployment=deployment))
+    deployment = deployment_get(request=request, slug=slug)
+    context = _context(request, deployment, drift=deployment_drift_report(deployment=deployment))
     template = f"{DETAIL}#deployment-body" if request.htmx else DETAIL
     return render(request, template, context)
 
@@ -83,7 +92,7 @@ def deployment_detail(request, slug: str):
 @require_POST
 def deployment_predict(request, slug: str):
     """The predict form: one row from the typed inputs; the result fragment comes back."""
-    deployment = selectors.deployment_get(request=request, slug=slug)
+    deployment = deployment_get(request=request, slug=slug)
     fields = predict_fields(deployment, values=request.POST)
     row = {f["name"]: (request.POST.get(f["input_name"], "").strip() or None) for f in fields}
     context = {"deployment": deployment, "row": row}
@@ -96,16 +105,14 @@ def deployment_predict(request, slug: str):
         context["error"] = exc.message
         status = exc.status
     if not request.htmx:
-        full = _context(
-            request, deployment, drift=selectors.deployment_drift(deployment=deployment)
-        )
+        full = _context(request, deployment, drift=deployment_drift_report(deployment=deployment))
         full.update(context, fields=fields)
         return render(request, DETAIL, full, status=status)
     return render(request, RESULT, context, status=status)
 
 
 def _change(request, slug: str, service, done: str):
-    deployment = selectors.deployment_get(request=request, slug=slug)
+    deployment = deployment_get(request=request, slug=slug)
     status = 200
     error = None
     try:
@@ -158,7 +165,7 @@ def deployment_activate(request, slug: str):
 @require_http_methods(["GET", "POST"])
 def deployment_batches(request, slug: str):
     """GET: the batch list (polled while a batch is queued or running). POST: upload a CSV."""
-    deployment = selectors.deployment_get(request=request, slug=slug)
+    deployment = deployment_get(request=request, slug=slug)
     status = 200
     batch_error = None
     if request.method == "POST":
@@ -189,9 +196,9 @@ def deployment_batches(request, slug: str):
 @require_GET
 def batch_download(request, batch_id: int):
     """A batch's scored CSV, after the same access check as its deployment."""
-    batch = selectors.batch_get(request=request, batch_id=batch_id)
+    batch = batch_get(request=request, batch_id=batch_id)
     require(request, batch.deployment.project.workspace, "read")
-    path = selectors.batch_output_path(batch)
+    path = batch_output_path(batch)
     if path is None:
         raise Http404("This batch has no output (yet).")
     return FileResponse(
@@ -205,8 +212,8 @@ def batch_download(request, batch_id: int):
 @login_required
 @require_GET
 def deployment_drift(request, slug: str):
-    deployment = selectors.deployment_get(request=request, slug=slug)
-    context = {"deployment": deployment, "drift": selectors.deployment_drift(deployment=deployment)}
+    deployment = deployment_get(request=request, slug=slug)
+    context = {"deployment": deployment, "drift": deployment_drift_report(deployment=deployment)}
     if not request.htmx:
         return redirect("deployment_detail", slug=deployment.slug)
     return render(request, f"{DETAIL}#drift", context)
