@@ -10,7 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import permissions_in, require
-from engine.deployments import (
+from engine.errors import InvalidInput, StudioError
+from engine.models import RunStatus
+from engine.selectors.deployments import (
     batch_get,
     batch_list,
     batch_output_path,
@@ -20,8 +22,6 @@ from engine.deployments import (
     deployment_rollback_target,
     deployment_stats,
 )
-from engine.errors import InvalidInput, StudioError
-from engine.models import RunStatus
 from engine.services import batches, deployments, predictions
 from pycaret_studio.pages import show_error
 
