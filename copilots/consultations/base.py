@@ -1,4 +1,4 @@
-"""What the six copilots share: risks and severities, metric directions, run excerpts."""
+"""What the six copilots share: risks and severities, number formatting, run excerpts."""
 
 from __future__ import annotations
 
@@ -9,34 +9,6 @@ from engine.models import Dataset, Run
 
 SEVERITIES = ("high", "medium", "low")
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
-
-# PyCaret's metric names (ids, names and display names, lower-cased) per task, for checking
-# what a suggestion may sort or optimise by, without importing PyCaret.
-METRICS = {
-    "classification": {
-        "accuracy": "Accuracy",
-        "acc": "Accuracy",
-        "auc": "AUC",
-        "recall": "Recall",
-        "precision": "Prec.",
-        "prec.": "Prec.",
-        "f1": "F1",
-        "kappa": "Kappa",
-        "mcc": "MCC",
-    },
-    "regression": {
-        "mae": "MAE",
-        "mse": "MSE",
-        "rmse": "RMSE",
-        "r2": "R2",
-        "rmsle": "RMSLE",
-        "mape": "MAPE",
-    },
-}
-LOWER_IS_BETTER = {"MAE", "MSE", "RMSE", "RMSLE", "MAPE", "TT (Sec)"}
-# Metrics bounded above by 1, where a cross-validated score of 0.999 means something is wrong.
-BOUNDED_METRICS = {"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"}
-DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
 
 
 class NotApplicable(StudioError):
@@ -52,16 +24,6 @@ def risk(name: str, severity: str, evidence: str) -> dict[str, str]:
 
 def sort_risks(risks: list[dict[str, str]]) -> list[dict[str, str]]:
     return sorted(risks, key=lambda r: -SEVERITY_RANK.get(r.get("severity", "low"), 0))
-
-
-def higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
-
-
-def metric_display(task: str, name: str | None) -> str | None:
-    if not name:
-        return None
-    return METRICS.get(task, {}).get(name.strip().lower())
 
 
 def as_number(value: Any) -> float | None:

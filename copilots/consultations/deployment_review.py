@@ -15,16 +15,9 @@ import re
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import (
-    BOUNDED_METRICS,
-    DEFAULT_METRIC,
-    as_number,
-    fmt,
-    higher_is_better,
-    risk,
-    sort_risks,
-)
+from copilots.consultations.base import as_number, fmt, risk, sort_risks
 from copilots.verdicts import APPROVE, APPROVE_WITH_CAVEATS, DO_NOT_DEPLOY, verdict_level
+from engine.metrics import BOUNDED_METRICS, DEFAULT_METRIC, higher_is_better
 from engine.models import Pipeline
 
 logger = logging.getLogger(__name__)

@@ -14,13 +14,9 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations import dataset_analysis
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    METRICS,
-    metric_display,
-    plan_model_ids,
-)
+from copilots.consultations.base import plan_model_ids
 from engine.errors import InvalidInput
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, display_name, task_metrics
 from engine.model_registry import is_known_model, model_choices
 from engine.models import Dataset
 from engine.plans import PLAN_KINDS, TASKS, SetupOptions, parse_plan
@@ -84,7 +80,7 @@ def build_evidence(dataset: Dataset, *, goal: str | None = None, **_: Any) -> di
             "plan_kinds": list(PLAN_KINDS),
             "setup_options": list(SetupOptions.model_fields),
             "model_ids": {task: [m for m, _ in model_choices(task)] for task in TASKS},
-            "metrics": {task: sorted(set(METRICS[task].values())) for task in TASKS},
+            "metrics": {task: sorted(task_metrics(task)) for task in TASKS},
         },
     }
 
@@ -179,7 +175,7 @@ def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | Non
                 problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
         for field in ("sort", "optimize"):
             metric = plan_data.get(field)
-            if metric and not metric_display(task, metric) and metric not in ("TT", "TT (Sec)"):
+            if metric and not display_name(task, metric) and metric not in ("TT", TRAINING_TIME):
                 problems.append(f"plan.{field}: unknown metric {metric!r} for {task}")
     if problems or options is None or parsed_plan is None:
         return None, problems or ["the configuration is invalid"]

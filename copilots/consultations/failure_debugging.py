@@ -14,15 +14,8 @@ from typing import Any
 import pydantic
 
 from copilots import prompting
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    METRICS,
-    NotApplicable,
-    event_excerpt,
-    metric_display,
-    plan_model_ids,
-    run_brief,
-)
+from copilots.consultations.base import NotApplicable, event_excerpt, plan_model_ids, run_brief
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, display_name, task_metrics
 from engine.model_registry import closest_model_ids, is_known_model, model_choices
 from engine.models import Run, RunStatus
 from engine.plans import parse_plan
@@ -123,9 +116,9 @@ def _config_help(run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
         help_["valid_model_ids"] = [m for m, _ in model_choices(task)]
     for field in ("sort", "optimize"):
         metric = plan.get(field)
-        if metric and not metric_display(task, metric) and metric not in ("TT", "TT (Sec)"):
+        if metric and not display_name(task, metric) and metric not in ("TT", TRAINING_TIME):
             help_.setdefault("unknown_metrics", []).append({"field": field, "metric": metric})
-            help_["valid_metrics"] = sorted(set(METRICS.get(task, {}).values()))
+            help_["valid_metrics"] = sorted(task_metrics(task))
             corrected[field] = DEFAULT_METRIC.get(task)
     suggestion = None
     if corrected != plan:
@@ -302,7 +295,7 @@ def _validate_plan_suggestion(suggestion: Any, task: str) -> dict[str, Any] | No
         if model_id != "blend" and not is_known_model(task, model_id):
             return None
     for field in ("sort", "optimize"):
-        if plan.get(field) and not metric_display(task, plan[field]):
+        if plan.get(field) and not display_name(task, plan[field]):
             return None
     return {"plan": plan}
 

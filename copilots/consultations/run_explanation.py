@@ -6,15 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    NotApplicable,
-    as_number,
-    fmt,
-    higher_is_better,
-    run_brief,
-    score_columns,
-)
+from copilots.consultations.base import NotApplicable, as_number, fmt, run_brief, score_columns
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, higher_is_better
 from engine.models import Run, RunStatus
 
 TYPE = "run_explanation"
@@ -82,7 +75,7 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
     cv_vs_holdout = {}
     for column in score_columns([best] if best else []):
         cv, holdout = as_number(best.get(column)), as_number(run.metrics.get(column))
-        if cv is not None and holdout is not None and column != "TT (Sec)":
+        if cv is not None and holdout is not None and column != TRAINING_TIME:
             cv_vs_holdout[column] = {
                 "cv": cv,
                 "holdout": holdout,
