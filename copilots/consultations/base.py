@@ -1,4 +1,4 @@
-"""What the six copilots share: risks and severities, number formatting, run excerpts."""
+"""What the six copilots share: the NotApplicable error and briefs and excerpts for evidence."""
 
 from __future__ import annotations
 
@@ -7,41 +7,11 @@ from typing import Any
 from engine.errors import StudioError
 from engine.models import Dataset, Run
 
-SEVERITIES = ("high", "medium", "low")
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
-
 
 class NotApplicable(StudioError):
     """This copilot does not apply to that object (the API answers 400)."""
 
     code = "not_applicable"
-
-
-def risk(name: str, severity: str, evidence: str) -> dict[str, str]:
-    assert severity in SEVERITIES
-    return {"name": name, "severity": severity, "evidence": evidence}
-
-
-def sort_risks(risks: list[dict[str, str]]) -> list[dict[str, str]]:
-    return sorted(risks, key=lambda r: -SEVERITY_RANK.get(r.get("severity", "low"), 0))
-
-
-def as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def fmt(value: Any, digits: int = 4) -> str:
-    number = as_number(value)
-    if number is None:
-        return "n/a"
-    return f"{number:.{digits}f}".rstrip("0").rstrip(".") if number % 1 else f"{number:.0f}"
 
 
 def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
@@ -107,15 +77,3 @@ def event_excerpt(run: Run, head: int = 5, tail: int = 35) -> list[dict[str, Any
     first = [row(e) for e in events[:head]]
     last = [row(e) for e in reversed(list(run.events.order_by("-seq")[:tail]))]
     return [*first, {"__truncated__": total - head - tail}, *last]
-
-
-def plan_model_ids(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, model id) for every model id a plan names."""
-    found: list[tuple[str, str]] = []
-    if isinstance(plan.get("model_id"), str):
-        found.append(("model_id", plan["model_id"]))
-    for field in ("include", "exclude", "model_ids"):
-        for value in plan.get(field) or []:
-            if isinstance(value, str):
-                found.append((field, value))
-    return found

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import fmt, risk, sort_risks
+from copilots.numbers import fmt
+from copilots.rules.risks import risk, sort_risks
 from engine.models import Deployment
 
 logger = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations import dataset_analysis
-from copilots.consultations.base import plan_model_ids
+from copilots.rules.plans import unknown_metrics, unknown_model_ids
 from engine.errors import InvalidInput
-from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, display_name, task_metrics
-from engine.model_registry import is_known_model, model_choices
+from engine.metrics import DEFAULT_METRIC, task_metrics
+from engine.model_registry import model_choices
 from engine.models import Dataset
 from engine.plans import PLAN_KINDS, TASKS, SetupOptions, parse_plan
 
@@ -170,13 +170,10 @@ def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | Non
         parsed_plan = None
     if parsed_plan is not None and task in TASKS:
         plan_data = parsed_plan.model_dump(mode="json", exclude_none=True)
-        for field, model_id in plan_model_ids(plan_data):
-            if model_id != "blend" and not is_known_model(task, model_id):
-                problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
-        for field in ("sort", "optimize"):
-            metric = plan_data.get(field)
-            if metric and not display_name(task, metric) and metric not in ("TT", TRAINING_TIME):
-                problems.append(f"plan.{field}: unknown metric {metric!r} for {task}")
+        for field, model_id in unknown_model_ids(task, plan_data):
+            problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
+        for field, metric in unknown_metrics(task, plan_data):
+            problems.append(f"plan.{field}: unknown metric {metric!r} for {task}")
     if problems or options is None or parsed_plan is None:
         return None, problems or ["the configuration is invalid"]
     return {
