@@ -1,4 +1,5 @@
-"""What the six copilots share: the NotApplicable error and briefs and excerpts for evidence."""
+"""What the six copilots share: the NotApplicable error, briefs and excerpts for evidence, and
+the narrative merge of an LLM's reply with the offline answer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ class NotApplicable(StudioError):
     """This copilot does not apply to that object (the API answers 400)."""
 
     code = "not_applicable"
+
+
+def narrative(reply: dict[str, Any], offline: dict[str, Any]) -> dict[str, Any]:
+    """The LLM writes the summary and the recommendations; the offline answer fills either one
+    the reply left empty."""
+    return {
+        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
+        "recommendations": reply["recommendations"] or offline["recommendations"],
+    }
 
 
 def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilots import prompting
+from copilots.consultations.base import narrative
 from copilots.numbers import fmt
 from copilots.rules.columns import (
     class_counts,
@@ -332,9 +333,4 @@ def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
     """The computed findings stay: the model writes the narrative, not the risk list."""
-    advice = {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "risks": offline["risks"],
-    }
-    return advice, []
+    return {**narrative(reply, offline), "risks": offline["risks"]}, []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilots import prompting
+from copilots.consultations.base import narrative
 from copilots.numbers import as_number, fmt
 from copilots.rules.columns import class_counts, top_classes
 from copilots.rules.environment import serving_environment, version_skew_risks
@@ -242,9 +243,4 @@ def finalize(
         )
     else:
         verdict = proposed
-    return {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "verdict": verdict,
-        "risks": offline["risks"],
-    }, notes
+    return {**narrative(reply, offline), "verdict": verdict, "risks": offline["risks"]}, notes

@@ -14,6 +14,7 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations import dataset_analysis
+from copilots.consultations.base import narrative
 from copilots.rules.plans import unknown_metrics, unknown_model_ids
 from engine.errors import InvalidInput
 from engine.metrics import DEFAULT_METRIC, task_metrics
@@ -281,11 +282,7 @@ def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Dataset
 ) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
-    advice = {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "risks": offline["risks"],
-    }
+    advice = {**narrative(reply, offline), "risks": offline["risks"]}
     suggested = reply.get("suggested_config")
     config, problems = (None, [])
     if suggested is not None:

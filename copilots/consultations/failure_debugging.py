@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 
 from copilots import prompting
-from copilots.consultations.base import NotApplicable, event_excerpt, run_brief
+from copilots.consultations.base import NotApplicable, event_excerpt, narrative, run_brief
 from copilots.rules.plans import unknown_metrics, unknown_model_ids
 from engine.metrics import DEFAULT_METRIC, task_metrics
 from engine.model_registry import closest_model_ids, model_choices
@@ -303,12 +303,8 @@ def finalize(
             f"The model called this {reply['category']}; the category recorded for the run, "
             f"{category}, stands."
         )
-    summary = reply["reasoning_summary"] or offline["reasoning_summary"]
-    advice: dict[str, Any] = {
-        "category": category,
-        "reasoning_summary": _with_label(category, summary),
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-    }
+    advice: dict[str, Any] = {"category": category, **narrative(reply, offline)}
+    advice["reasoning_summary"] = _with_label(category, advice["reasoning_summary"])
     if offline.get("suggested_config"):
         advice["suggested_config"] = offline["suggested_config"]
     elif reply.get("suggested_config") is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import NotApplicable, run_brief, score_columns
+from copilots.consultations.base import NotApplicable, narrative, run_brief, score_columns
 from copilots.numbers import as_number, fmt
 from copilots.rules.fitness import GAP_MEDIUM, within_noise
 from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, higher_is_better
@@ -188,7 +188,4 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
 def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
-    return {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-    }, []
+    return narrative(reply, offline), []
