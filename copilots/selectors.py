@@ -111,3 +111,11 @@ def latest_consultation(obj, *, type: str) -> Consultation | None:
 
 def type_name(obj) -> str:
     return obj.__class__.__name__
+
+
+def object_workspace(obj):
+    """The workspace of a dataset, run, pipeline or deployment, for the access check."""
+    project = getattr(obj, "project", None)
+    if project is None:
+        project = obj.experiment.project  # a Run
+    return project.workspace
