@@ -1,12 +1,12 @@
-"""What the six copilots share: the NotApplicable error, briefs and excerpts for evidence, and
-the narrative merge of an LLM's reply with the offline answer."""
+"""What the six copilots share: the NotApplicable error, run excerpts for evidence, and the
+narrative merge of an LLM's reply with the offline answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from engine.errors import StudioError
-from engine.models import Dataset, Run
+from engine.models import Run
 
 
 class NotApplicable(StudioError):
@@ -32,24 +32,6 @@ def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
             if key not in ("model_id", "Model") and key not in columns:
                 columns.append(key)
     return columns
-
-
-def dataset_brief(dataset: Dataset) -> dict[str, Any]:
-    return {
-        "id": dataset.pk,
-        "name": dataset.name,
-        "n_rows": dataset.n_rows,
-        "n_cols": dataset.n_cols,
-        "columns": [
-            {
-                "name": c.get("name"),
-                "kind": c.get("kind"),
-                "missing": c.get("missing"),
-                "unique": c.get("unique"),
-            }
-            for c in dataset.columns
-        ][:200],
-    }
 
 
 def run_brief(run: Run) -> dict[str, Any]:
