@@ -113,13 +113,6 @@ def component(type: str) -> Component:
         raise ValueError(f"Unknown copilot {type!r}") from None
 
 
-def object_workspace(obj):
-    project = getattr(obj, "project", None)
-    if project is None:
-        project = obj.experiment.project  # a Run
-    return project.workspace
-
-
 def back_link(obj) -> tuple[str, str]:
     """(url, label) of the page the object lives on, for the no-JavaScript result page."""
     name = obj.__class__.__name__
@@ -159,7 +152,7 @@ def context_for(
     if consultation is None and not fresh and history:
         consultation = history[0]
     dom_id = f"copilot-{type.replace('_', '-')}-{obj.pk}"
-    workspace = object_workspace(obj)
+    workspace = selectors.object_workspace(obj)
     allowed = permissions_in(request, workspace) if request is not None else frozenset()
     return {
         "spec": spec,

@@ -104,10 +104,13 @@ def consultations_of(obj, *, type: str | None = None, limit: int = 10) -> list[C
     return list(consultations.order_by("-created_at", "-id")[:limit])
 
 
-def latest_consultation(obj, *, type: str) -> Consultation | None:
-    found = consultations_of(obj, type=type, limit=1)
-    return found[0] if found else None
-
-
 def type_name(obj) -> str:
     return obj.__class__.__name__
+
+
+def object_workspace(obj):
+    """The workspace of a dataset, run, pipeline or deployment, for the access check."""
+    project = getattr(obj, "project", None)
+    if project is None:
+        project = obj.experiment.project  # a Run
+    return project.workspace

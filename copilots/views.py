@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import get_scoped_or_404, require
 from copilots import selectors
-from copilots.components import component, context_for, object_workspace
+from copilots.components import component, context_for
 from copilots.models import Consultation, ConsultationType
 from copilots.services import consult
 from engine.errors import StudioError
@@ -24,7 +24,7 @@ GOAL_MAX = 500
 
 
 def _respond(request, *, type: str, obj, **kw):
-    require(request, object_workspace(obj), "read")
+    require(request, selectors.object_workspace(obj), "read")
     spec = component(type)
     consultation, error, status = None, "", 200
     if request.method == "POST":

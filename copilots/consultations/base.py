@@ -1,42 +1,12 @@
-"""What the six copilots share: risks and severities, metric directions, run excerpts."""
+"""What the six copilots share: the NotApplicable error, run excerpts for evidence, and the
+narrative merge of an LLM's reply with the offline answer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from engine.errors import StudioError
-from engine.models import Dataset, Run
-
-SEVERITIES = ("high", "medium", "low")
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
-
-# PyCaret's metric names (ids, names and display names, lower-cased) per task, for checking
-# what a suggestion may sort or optimise by, without importing PyCaret.
-METRICS = {
-    "classification": {
-        "accuracy": "Accuracy",
-        "acc": "Accuracy",
-        "auc": "AUC",
-        "recall": "Recall",
-        "precision": "Prec.",
-        "prec.": "Prec.",
-        "f1": "F1",
-        "kappa": "Kappa",
-        "mcc": "MCC",
-    },
-    "regression": {
-        "mae": "MAE",
-        "mse": "MSE",
-        "rmse": "RMSE",
-        "r2": "R2",
-        "rmsle": "RMSLE",
-        "mape": "MAPE",
-    },
-}
-LOWER_IS_BETTER = {"MAE", "MSE", "RMSE", "RMSLE", "MAPE", "TT (Sec)"}
-# Metrics bounded above by 1, where a cross-validated score of 0.999 means something is wrong.
-BOUNDED_METRICS = {"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"}
-DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
+from engine.models import Run
 
 
 class NotApplicable(StudioError):
@@ -45,41 +15,13 @@ class NotApplicable(StudioError):
     code = "not_applicable"
 
 
-def risk(name: str, severity: str, evidence: str) -> dict[str, str]:
-    assert severity in SEVERITIES
-    return {"name": name, "severity": severity, "evidence": evidence}
-
-
-def sort_risks(risks: list[dict[str, str]]) -> list[dict[str, str]]:
-    return sorted(risks, key=lambda r: -SEVERITY_RANK.get(r.get("severity", "low"), 0))
-
-
-def higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
-
-
-def metric_display(task: str, name: str | None) -> str | None:
-    if not name:
-        return None
-    return METRICS.get(task, {}).get(name.strip().lower())
-
-
-def as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def fmt(value: Any, digits: int = 4) -> str:
-    number = as_number(value)
-    if number is None:
-        return "n/a"
-    return f"{number:.{digits}f}".rstrip("0").rstrip(".") if number % 1 else f"{number:.0f}"
+def narrative(reply: dict[str, Any], offline: dict[str, Any]) -> dict[str, Any]:
+    """The LLM writes the summary and the recommendations; the offline answer fills either one
+    the reply left empty."""
+    return {
+        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
+        "recommendations": reply["recommendations"] or offline["recommendations"],
+    }
 
 
 def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
@@ -90,24 +32,6 @@ def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
             if key not in ("model_id", "Model") and key not in columns:
                 columns.append(key)
     return columns
-
-
-def dataset_brief(dataset: Dataset) -> dict[str, Any]:
-    return {
-        "id": dataset.pk,
-        "name": dataset.name,
-        "n_rows": dataset.n_rows,
-        "n_cols": dataset.n_cols,
-        "columns": [
-            {
-                "name": c.get("name"),
-                "kind": c.get("kind"),
-                "missing": c.get("missing"),
-                "unique": c.get("unique"),
-            }
-            for c in dataset.columns
-        ][:200],
-    }
 
 
 def run_brief(run: Run) -> dict[str, Any]:
@@ -145,15 +69,3 @@ def event_excerpt(run: Run, head: int = 5, tail: int = 35) -> list[dict[str, Any
     first = [row(e) for e in events[:head]]
     last = [row(e) for e in reversed(list(run.events.order_by("-seq")[:tail]))]
     return [*first, {"__truncated__": total - head - tail}, *last]
-
-
-def plan_model_ids(plan: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, model id) for every model id a plan names."""
-    found: list[tuple[str, str]] = []
-    if isinstance(plan.get("model_id"), str):
-        found.append(("model_id", plan["model_id"]))
-    for field in ("include", "exclude", "model_ids"):
-        for value in plan.get(field) or []:
-            if isinstance(value, str):
-                found.append((field, value))
-    return found

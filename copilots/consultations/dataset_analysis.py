@@ -3,44 +3,28 @@ class imbalance, and leakage suspects (a column that alone almost predicts the t
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
-import numpy as np
-
 from copilots import prompting
-from copilots.consultations.base import fmt, risk, sort_risks
+from copilots.consultations.base import narrative
+from copilots.numbers import fmt
+from copilots.rules.columns import (
+    class_counts,
+    guess_task,
+    has_target_name,
+    is_constant,
+    is_high_cardinality,
+    is_id_like,
+    is_mostly_missing,
+    top_classes,
+)
+from copilots.rules.imbalance import imbalance_severity, is_imbalanced, minority_share
+from copilots.rules.leakage import leakage_suspects
+from copilots.rules.risks import risk, sort_risks
 from engine.models import Dataset
-
-logger = logging.getLogger(__name__)
 
 TYPE = "dataset_analysis"
 ROLE = "dataset analyst copilot"
-
-TARGET_NAMES = (
-    "target",
-    "label",
-    "class",
-    "y",
-    "outcome",
-    "churn",
-    "churned",
-    "default",
-    "survived",
-    "fraud",
-    "is_fraud",
-    "diagnosis",
-    "price",
-)
-ID_NAME = re.compile(r"(^|[_\s\-.])(id|uuid|guid|key|index|idx)$|^id[_\s\-.]|^(row|record)", re.I)
-HIGH_CARDINALITY = 50
-CLASSIFICATION_MAX_UNIQUE = 20
-IMBALANCED_SHARE = 0.2
-SEVERE_IMBALANCE_SHARE = 0.05
-LEAKAGE_SCORE = 0.98
-LEAKAGE_SAMPLE_ROWS = 20_000
-LEAKAGE_MAX_FEATURES = 200
 
 
 def check(dataset: Dataset) -> None:
@@ -52,29 +36,6 @@ def links(dataset: Dataset) -> dict[str, Any]:
 
 
 # Evidence.
-
-
-def _is_id_like(column: dict[str, Any], n_rows: int) -> bool:
-    unique = column.get("unique") or 0
-    if n_rows < 2 or unique < n_rows:
-        return False
-    kind, dtype = column.get("kind"), str(column.get("dtype", ""))
-    return bool(ID_NAME.search(str(column.get("name", "")))) or (
-        kind == "categorical" or dtype.startswith(("int", "uint"))
-    )
-
-
-def guess_task(column: dict[str, Any]) -> str:
-    kind = column.get("kind")
-    if kind in ("categorical", "boolean"):
-        return "classification"
-    dtype = str(column.get("dtype", ""))
-    unique = column.get("unique") or 0
-    if kind == "numeric" and (
-        unique <= 2 or (dtype.startswith(("int", "uint")) and unique <= CLASSIFICATION_MAX_UNIQUE)
-    ):
-        return "classification"
-    return "regression"
 
 
 def _target_candidates(dataset: Dataset, excluded: set[str]) -> list[dict[str, str]]:
@@ -89,21 +50,11 @@ def _target_candidates(dataset: Dataset, excluded: set[str]) -> list[dict[str, s
     for experiment in dataset.experiments.order_by("-created_at")[:5]:
         add(experiment.target, f"the target of experiment “{experiment.name}”")
     for column in dataset.columns:
-        if str(column["name"]).strip().lower() in TARGET_NAMES:
+        if has_target_name(column["name"]):
             add(column["name"], "its name is a usual target name")
     if dataset.columns:
         add(dataset.columns[-1]["name"], "the last column, where targets usually are")
     return candidates[:5]
-
-
-def _class_counts(dataset: Dataset, column: str) -> dict[str, int]:
-    from engine.selectors.datasets import dataset_class_counts
-
-    try:
-        return dataset_class_counts(dataset, column)
-    except Exception:  # the Parquet copy is missing or unreadable: no counts, not a crash
-        logger.warning("class counts unavailable for dataset %s", dataset.pk, exc_info=True)
-        return {}
 
 
 def _target_summary(dataset: Dataset, name: str, source: str) -> dict[str, Any]:
@@ -111,160 +62,18 @@ def _target_summary(dataset: Dataset, name: str, source: str) -> dict[str, Any]:
     task = guess_task(column)
     summary: dict[str, Any] = {"column": name, "source": source, "task_guess": task}
     if task == "classification":
-        counts = _class_counts(dataset, name)
-        total = sum(counts.values())
-        if counts and total:
-            ordered = sorted(counts.items(), key=lambda kv: -kv[1])
-            minority = min(counts.values()) / total
+        counts = class_counts(dataset, name)
+        share = minority_share(counts)
+        if share is not None:
             summary.update(
                 n_classes=len(counts),
-                classes=dict(ordered[:20]),
-                minority_share=round(minority, 4),
-                imbalanced=minority < IMBALANCED_SHARE,
+                classes=top_classes(counts),
+                minority_share=round(share, 4),
+                imbalanced=is_imbalanced(share),
             )
     else:
         summary.update({k: column.get(k) for k in ("min", "max", "mean", "std")})
     return summary
-
-
-def _sample_frame(dataset: Dataset, columns: list[str]):
-    """At most LEAKAGE_SAMPLE_ROWS evenly spaced rows, read batch by batch (bounded memory)."""
-    import math
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from engine.selectors.datasets import dataset_parquet_path
-
-    with pq.ParquetFile(dataset_parquet_path(dataset)) as parquet:
-        total = parquet.metadata.num_rows
-        step = max(1, math.ceil(total / LEAKAGE_SAMPLE_ROWS))
-        kept, offset = [], 0
-        for batch in parquet.iter_batches(batch_size=65_536, columns=columns):
-            first = (-offset) % step
-            kept.append(batch.take(np.arange(first, batch.num_rows, step)))
-            offset += batch.num_rows
-    if not kept:
-        import pandas as pd
-
-        return pd.DataFrame(columns=columns)
-    return pa.Table.from_batches(kept).to_pandas()
-
-
-def _stump_accuracy(x: np.ndarray, y: np.ndarray) -> float:
-    """Accuracy of the best one-threshold split of numeric `x` predicting class codes `y`."""
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
-    n, k = len(y), int(y.max()) + 1
-    onehot = np.zeros((n, k), dtype=np.int64)
-    onehot[np.arange(n), y] = 1
-    left = np.cumsum(onehot, axis=0)
-    right = left[-1] - left
-    # split after position i only where the value changes
-    valid = np.nonzero(x[1:] != x[:-1])[0]
-    if valid.size == 0:
-        return float(left[-1].max() / n)
-    correct = left[valid].max(axis=1) + right[valid].max(axis=1)
-    return float(correct.max() / n)
-
-
-def _purity(groups: np.ndarray, y: np.ndarray) -> float:
-    """Share of rows whose class is their group's majority class."""
-    import pandas as pd
-
-    table = pd.crosstab(groups, y)
-    return float(table.max(axis=1).sum() / len(y))
-
-
-def _correlation_ratio(groups: np.ndarray, y: np.ndarray) -> float:
-    import pandas as pd
-
-    frame = pd.DataFrame({"g": groups, "y": y})
-    total = float(((y - y.mean()) ** 2).sum())
-    if total == 0:
-        return 0.0
-    means = frame.groupby("g")["y"].transform("mean").to_numpy()
-    return float(((means - y.mean()) ** 2).sum() / total)
-
-
-def leakage_suspects(
-    dataset: Dataset, target: str, task: str, skip: set[str]
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Features that alone predict the target almost perfectly, each with its test and score."""
-    import pandas as pd
-
-    features = [
-        c
-        for c in dataset.columns
-        if c["name"] != target and c["name"] not in skip and c.get("kind") != "datetime"
-    ][:LEAKAGE_MAX_FEATURES]
-    if not features:
-        return [], None
-    try:
-        frame = _sample_frame(dataset, [target, *[c["name"] for c in features]])
-    except Exception as exc:
-        logger.warning("leakage check skipped for dataset %s: %s", dataset.pk, exc)
-        return [], "The Parquet copy could not be read, so leakage was not checked."
-    frame = frame[frame[target].notna()]
-    n = len(frame)
-    if n < 10:
-        return [], "Too few rows with a target value to check for leakage."
-    suspects: list[dict[str, Any]] = []
-    if task == "classification":
-        y = pd.factorize(frame[target].astype(str))[0]
-        baseline = float(np.bincount(y).max() / n)
-    else:
-        y = pd.to_numeric(frame[target], errors="coerce").to_numpy(dtype=float)
-        baseline = 0.0
-    for column in features:
-        name = column["name"]
-        series = frame[name]
-        numeric = column.get("kind") in ("numeric", "boolean")
-        present = series.notna().to_numpy()
-        if present.sum() < max(10, 0.5 * n):
-            continue
-        try:
-            if task == "classification":
-                if numeric:
-                    x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-                    keep = ~np.isnan(x)
-                    score = _stump_accuracy(x[keep], pd.factorize(y[keep])[0])
-                    test = "single-feature decision stump accuracy"
-                else:
-                    if (column.get("unique") or 0) > n / 10:
-                        continue  # nearly unique values are trivially "pure"
-                    score = _purity(series.astype(str).to_numpy(), y)
-                    test = "category purity (rows in their category's majority class)"
-                improvement = (score - baseline) / (1 - baseline) if baseline < 1 else 0.0
-                if score >= LEAKAGE_SCORE and improvement >= 0.8:
-                    suspects.append(
-                        {
-                            "column": name,
-                            "test": test,
-                            "score": round(score, 4),
-                            "baseline": round(baseline, 4),
-                        }
-                    )
-            else:
-                keep = present & ~np.isnan(y)
-                if numeric:
-                    x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-                    keep &= ~np.isnan(x)
-                    if keep.sum() < 10 or np.std(x[keep]) == 0 or np.std(y[keep]) == 0:
-                        continue
-                    score = abs(float(np.corrcoef(x[keep], y[keep])[0, 1]))
-                    test = "absolute Pearson correlation with the target"
-                else:
-                    if (column.get("unique") or 0) > n / 10:
-                        continue
-                    score = _correlation_ratio(series[keep].astype(str).to_numpy(), y[keep])
-                    test = "share of target variance explained by the category (eta squared)"
-                if score >= LEAKAGE_SCORE:
-                    suspects.append({"column": name, "test": test, "score": round(score, 4)})
-        except (ValueError, TypeError, IndexError, MemoryError) as exc:
-            logger.info("leakage test failed on %r: %s", name, exc)
-    suspects.sort(key=lambda s: -s["score"])
-    return suspects, None
 
 
 def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> dict[str, Any]:
@@ -292,11 +101,11 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
         columns.append(summary)
         if miss:
             missing.append({"column": name, "missing": miss, "share": round(miss / n_rows, 4)})
-        if unique <= 1:
+        if is_constant(column):
             constant.append(name)
-        elif _is_id_like(column, n_rows):
+        elif is_id_like(column, n_rows):
             id_like.append(name)
-        elif column.get("kind") == "categorical" and unique > HIGH_CARDINALITY:
+        elif is_high_cardinality(column):
             high_card.append({"column": name, "unique": unique})
     missing.sort(key=lambda m: -m["share"])
     excluded = set(constant) | set(id_like)
@@ -395,8 +204,8 @@ def deterministic_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
         )
     target = f.get("target") or {}
     share = target.get("minority_share")
-    if share is not None and share < IMBALANCED_SHARE:
-        severity = "high" if share < SEVERE_IMBALANCE_SHARE else "medium"
+    severity = imbalance_severity(share)
+    if severity:
         risks.append(
             risk(
                 "class imbalance",
@@ -404,8 +213,8 @@ def deterministic_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
                 f"the smallest class of '{target['column']}' is {share:.1%} of the rows",
             )
         )
-    heavy = [m for m in f["missing"] if m["share"] >= 0.5]
-    light = [m for m in f["missing"] if m["share"] < 0.5]
+    heavy = [m for m in f["missing"] if is_mostly_missing(m["share"])]
+    light = [m for m in f["missing"] if not is_mostly_missing(m["share"])]
     if heavy:
         risks.append(
             risk(
@@ -491,7 +300,7 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             f"{len(f['missing'])} column(s) have missing values; the worst is "
             f"'{worst['column']}' at {worst['share']:.1%}."
         )
-        heavy = [m["column"] for m in f["missing"] if m["share"] >= 0.5]
+        heavy = [m["column"] for m in f["missing"] if is_mostly_missing(m["share"])]
         if heavy:
             recommendations.append(
                 f"{_names(heavy)} are mostly empty: ignore them unless missingness itself "
@@ -524,9 +333,4 @@ def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
     """The computed findings stay: the model writes the narrative, not the risk list."""
-    advice = {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "risks": offline["risks"],
-    }
-    return advice, []
+    return {**narrative(reply, offline), "risks": offline["risks"]}, []

@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import fmt, risk, sort_risks
+from copilots.consultations.base import narrative
+from copilots.numbers import fmt
+from copilots.rules.risks import risk, sort_risks
 from engine.models import Deployment
 
 logger = logging.getLogger(__name__)
@@ -213,8 +215,4 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
 def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
-    return {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "risks": offline["risks"],
-    }, []
+    return {**narrative(reply, offline), "risks": offline["risks"]}, []

@@ -14,14 +14,11 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations import dataset_analysis
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    METRICS,
-    metric_display,
-    plan_model_ids,
-)
+from copilots.consultations.base import narrative
+from copilots.rules.plans import unknown_metrics, unknown_model_ids
 from engine.errors import InvalidInput
-from engine.model_registry import is_known_model, model_choices
+from engine.metrics import DEFAULT_METRIC, task_metrics
+from engine.model_registry import model_choices
 from engine.models import Dataset
 from engine.plans import PLAN_KINDS, TASKS, SetupOptions, parse_plan
 
@@ -84,7 +81,7 @@ def build_evidence(dataset: Dataset, *, goal: str | None = None, **_: Any) -> di
             "plan_kinds": list(PLAN_KINDS),
             "setup_options": list(SetupOptions.model_fields),
             "model_ids": {task: [m for m, _ in model_choices(task)] for task in TASKS},
-            "metrics": {task: sorted(set(METRICS[task].values())) for task in TASKS},
+            "metrics": {task: sorted(task_metrics(task)) for task in TASKS},
         },
     }
 
@@ -174,13 +171,10 @@ def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | Non
         parsed_plan = None
     if parsed_plan is not None and task in TASKS:
         plan_data = parsed_plan.model_dump(mode="json", exclude_none=True)
-        for field, model_id in plan_model_ids(plan_data):
-            if model_id != "blend" and not is_known_model(task, model_id):
-                problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
-        for field in ("sort", "optimize"):
-            metric = plan_data.get(field)
-            if metric and not metric_display(task, metric) and metric not in ("TT", "TT (Sec)"):
-                problems.append(f"plan.{field}: unknown metric {metric!r} for {task}")
+        for field, model_id in unknown_model_ids(task, plan_data):
+            problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
+        for field, metric in unknown_metrics(task, plan_data):
+            problems.append(f"plan.{field}: unknown metric {metric!r} for {task}")
     if problems or options is None or parsed_plan is None:
         return None, problems or ["the configuration is invalid"]
     return {
@@ -288,11 +282,7 @@ def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Dataset
 ) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
-    advice = {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-        "risks": offline["risks"],
-    }
+    advice = {**narrative(reply, offline), "risks": offline["risks"]}
     suggested = reply.get("suggested_config")
     config, problems = (None, [])
     if suggested is not None:

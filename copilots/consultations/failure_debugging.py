@@ -14,16 +14,10 @@ from typing import Any
 import pydantic
 
 from copilots import prompting
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    METRICS,
-    NotApplicable,
-    event_excerpt,
-    metric_display,
-    plan_model_ids,
-    run_brief,
-)
-from engine.model_registry import closest_model_ids, is_known_model, model_choices
+from copilots.consultations.base import NotApplicable, event_excerpt, narrative, run_brief
+from copilots.rules.plans import unknown_metrics, unknown_model_ids
+from engine.metrics import DEFAULT_METRIC, task_metrics
+from engine.model_registry import closest_model_ids, model_choices
 from engine.models import Run, RunStatus
 from engine.plans import parse_plan
 
@@ -103,9 +97,7 @@ def _config_help(run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
     help_: dict[str, Any] = {}
     corrected = dict(plan)
     unknown = []
-    for field, model_id in plan_model_ids(plan):
-        if model_id == "blend" or is_known_model(task, model_id):
-            continue
+    for field, model_id in unknown_model_ids(task, plan):
         alternatives, near = _replacement_ids(task, model_id)
         unknown.append(
             {"field": field, "model_id": model_id, "closest": alternatives, "near_match": near}
@@ -121,12 +113,10 @@ def _config_help(run: Run) -> tuple[dict[str, Any], dict[str, Any] | None]:
     if unknown:
         help_["unknown_model_ids"] = unknown
         help_["valid_model_ids"] = [m for m, _ in model_choices(task)]
-    for field in ("sort", "optimize"):
-        metric = plan.get(field)
-        if metric and not metric_display(task, metric) and metric not in ("TT", "TT (Sec)"):
-            help_.setdefault("unknown_metrics", []).append({"field": field, "metric": metric})
-            help_["valid_metrics"] = sorted(set(METRICS.get(task, {}).values()))
-            corrected[field] = DEFAULT_METRIC.get(task)
+    for field, metric in unknown_metrics(task, plan):
+        help_.setdefault("unknown_metrics", []).append({"field": field, "metric": metric})
+        help_["valid_metrics"] = sorted(task_metrics(task))
+        corrected[field] = DEFAULT_METRIC.get(task)
     suggestion = None
     if corrected != plan:
         try:
@@ -298,12 +288,8 @@ def _validate_plan_suggestion(suggestion: Any, task: str) -> dict[str, Any] | No
         plan = parse_plan(suggestion["plan"]).model_dump(mode="json", exclude_none=True)
     except pydantic.ValidationError:
         return None
-    for _field, model_id in plan_model_ids(plan):
-        if model_id != "blend" and not is_known_model(task, model_id):
-            return None
-    for field in ("sort", "optimize"):
-        if plan.get(field) and not metric_display(task, plan[field]):
-            return None
+    if unknown_model_ids(task, plan) or unknown_metrics(task, plan, allow_time=False):
+        return None
     return {"plan": plan}
 
 
@@ -317,12 +303,8 @@ def finalize(
             f"The model called this {reply['category']}; the category recorded for the run, "
             f"{category}, stands."
         )
-    summary = reply["reasoning_summary"] or offline["reasoning_summary"]
-    advice: dict[str, Any] = {
-        "category": category,
-        "reasoning_summary": _with_label(category, summary),
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-    }
+    advice: dict[str, Any] = {"category": category, **narrative(reply, offline)}
+    advice["reasoning_summary"] = _with_label(category, advice["reasoning_summary"])
     if offline.get("suggested_config"):
         advice["suggested_config"] = offline["suggested_config"]
     elif reply.get("suggested_config") is not None:

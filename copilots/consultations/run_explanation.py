@@ -6,23 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from copilots import prompting
-from copilots.consultations.base import (
-    DEFAULT_METRIC,
-    NotApplicable,
-    as_number,
-    fmt,
-    higher_is_better,
-    run_brief,
-    score_columns,
-)
+from copilots.consultations.base import NotApplicable, narrative, run_brief, score_columns
+from copilots.numbers import as_number, fmt
+from copilots.rules.fitness import GAP_MEDIUM, within_noise
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, higher_is_better
 from engine.models import Run, RunStatus
 
 TYPE = "run_explanation"
 ROLE = "run explainer copilot"
 LEADERBOARD_ROWS = 10
 PARAMS_CAP = 40
-GAP_NOTABLE = 0.05
-MARGIN_TINY = 0.005
 IMPORTANCE_KEYS = ("feature_importances", "feature_importance", "coef", "coefficients")
 
 
@@ -82,7 +75,7 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
     cv_vs_holdout = {}
     for column in score_columns([best] if best else []):
         cv, holdout = as_number(best.get(column)), as_number(run.metrics.get(column))
-        if cv is not None and holdout is not None and column != "TT (Sec)":
+        if cv is not None and holdout is not None and column != TRAINING_TIME:
             cv_vs_holdout[column] = {
                 "cv": cv,
                 "holdout": holdout,
@@ -147,11 +140,12 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     margin = evidence.get("margin_to_runner_up")
     if margin is not None:
         value = margin["value"]
+        tied = within_noise(value)
         sentences.append(
             f"It beat {margin['runner_up']} by {fmt(value)} {metric}"
-            + (", a margin within cross-validation noise." if value < MARGIN_TINY else ".")
+            + (", a margin within cross-validation noise." if tied else ".")
         )
-        if value < MARGIN_TINY:
+        if tied:
             recommendations.append(
                 f"{model.get('id')} and {margin['runner_up']} are effectively tied: prefer the "
                 "simpler or faster one, or tune both before choosing."
@@ -162,12 +156,13 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         sentences.append(
             f"Cross-validated {metric} {fmt(gap['cv'])} against holdout {fmt(gap['holdout'])}."
         )
-        if signed > GAP_NOTABLE:
+        # The deployment review's medium overfit gap, read in the metric's direction.
+        if signed > GAP_MEDIUM:
             recommendations.append(
                 f"The holdout {metric} is {fmt(abs(gap['gap']))} worse than cross-validation: "
                 "the model may overfit; try a simpler model, regularisation or more data."
             )
-        elif signed < -GAP_NOTABLE:
+        elif signed < -GAP_MEDIUM:
             recommendations.append(
                 "The holdout score is better than cross-validation by a wide margin; with a small "
                 "holdout split this is likely luck, so do not read too much into it."
@@ -193,7 +188,4 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
 def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
-    return {
-        "reasoning_summary": reply["reasoning_summary"] or offline["reasoning_summary"],
-        "recommendations": reply["recommendations"] or offline["recommendations"],
-    }, []
+    return narrative(reply, offline), []

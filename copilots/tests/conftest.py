@@ -1,10 +1,13 @@
-"""Copilot test fixtures: the loopback LLM server, offline mode, and a fresh throttle."""
+"""Copilot test fixtures: the loopback LLM server, offline mode, a fresh throttle, and a
+signed-in browser."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import Client
 
 from copilots.tests.llm_server import LoopbackServer
 
@@ -36,3 +39,19 @@ def llm_server(_loopback_server, settings, monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     yield _loopback_server
     _loopback_server.reset()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """`sign_in(user)` gives the browser page a session of `user`'s (the login form itself is
+    tested in accounts)."""
+
+    def sign_in(user) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+        )
+
+    return sign_in

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import browser_login
 from copilots.tests.factories import (
+    HOSTILE_REPLY,
     make_churn_experiment,
     make_failed_run,
     make_pipeline,
     make_succeeded_run,
 )
-from copilots.tests.test_views import HOSTILE_REPLY
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -27,10 +26,10 @@ def _watch_for_script_execution(page) -> list[str]:
     return dialogs
 
 
-def test_hostile_reply_renders_inert(page, live_server, alice, llm_server):
+def test_hostile_reply_renders_inert(page, live_server, sign_in, alice, llm_server):
     run = make_failed_run(make_churn_experiment(alice))
     llm_server.reply(HOSTILE_REPLY)
-    browser_login(page, live_server, alice)
+    sign_in(alice)
     alerts = _watch_for_script_execution(page)
     page.goto(f"{live_server.url}/runs/{run.pk}/")  # the run page itself
     title = page.title()
@@ -50,7 +49,7 @@ def test_hostile_reply_renders_inert(page, live_server, alice, llm_server):
     assert card.get_by_test_id("category").inner_text() == "CONFIG"
 
 
-def test_review_modal_fires_when_it_opens(page, live_server, alice, llm_server):
+def test_review_modal_fires_when_it_opens(page, live_server, sign_in, alice, llm_server):
     experiment = make_churn_experiment(alice)
     leaderboard = [
         {"model_id": "dt", "Model": "Decision Tree Classifier", "Accuracy": 1.0},
@@ -60,7 +59,7 @@ def test_review_modal_fires_when_it_opens(page, live_server, alice, llm_server):
         make_succeeded_run(experiment, leaderboard=leaderboard, metrics={"Accuracy": 1.0})
     )
     llm_server.reply({"verdict": "APPROVE", "reasoning_summary": "Ship it <script>x()</script>"})
-    browser_login(page, live_server, alice)
+    sign_in(alice)
     alerts = _watch_for_script_execution(page)
     page.goto(f"{live_server.url}/pipelines/{pipeline.pk}/")  # the pipeline page's sidebar
     assert llm_server.requests == []
@@ -79,11 +78,11 @@ def test_review_modal_fires_when_it_opens(page, live_server, alice, llm_server):
     assert alerts == []
 
 
-def test_dataset_page_modals_and_apply(page, live_server, alice, llm_server):
+def test_dataset_page_modals_and_apply(page, live_server, sign_in, alice, llm_server):
     from engine.models import Experiment
 
     dataset = make_churn_experiment(alice).dataset
-    browser_login(page, live_server, alice)
+    sign_in(alice)
     page.goto(f"{live_server.url}/datasets/{dataset.pk}/")
     assert llm_server.requests == []
 
@@ -113,12 +112,12 @@ def test_dataset_page_modals_and_apply(page, live_server, alice, llm_server):
     assert sorted(created.setup_options["ignore_features"]) == ["country", "customer_id"]
 
 
-def test_a_throttled_card_says_so_in_place(page, live_server, alice, llm_server, settings):
+def test_a_throttled_card_says_so_in_place(page, live_server, sign_in, alice, llm_server, settings):
     from playwright.sync_api import expect
 
     settings.COPILOT_THROTTLE_PER_MINUTE = 1
     run = make_failed_run(make_churn_experiment(alice))
-    browser_login(page, live_server, alice)
+    sign_in(alice)
     page.goto(f"{live_server.url}/runs/{run.pk}/")
     card = page.locator(f"#copilot-failure-debugging-{run.pk}")
     card.get_by_role("button", name="Diagnose").click()

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from conftest import workspace_of
 from copilots.models import Consultation
 from copilots.selectors import envelope
 from copilots.services import consult
@@ -17,6 +16,7 @@ from copilots.tests.factories import (
     make_failed_run,
     make_pipeline,
     make_succeeded_run,
+    workspace_of,
 )
 from engine.tests.factories import make_dataset, make_project
 
@@ -457,11 +457,11 @@ def test_dataset_analysis_findings(alice):
 
 
 def test_leakage_check_samples_big_tables(alice, monkeypatch):
-    from copilots.consultations import dataset_analysis
+    from copilots.rules import leakage
 
-    monkeypatch.setattr(dataset_analysis, "LEAKAGE_SAMPLE_ROWS", 50)
+    monkeypatch.setattr(leakage, "SAMPLE_ROWS", 50)
     dataset = make_churn_experiment(alice, leak=True).dataset
-    frame = dataset_analysis._sample_frame(dataset, ["customer_id", "churn"])
+    frame = leakage.sample_frame(dataset, ["customer_id", "churn"])
     assert len(frame) == 40  # every third of 120 rows
     assert frame["customer_id"].tolist() == list(range(1000, 1120, 3))
     advice = envelope(consult(type="dataset_analysis", obj=dataset, user=alice))

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from copilots.models import Consultation
 from copilots.services import consult
 from copilots.tests.factories import (
+    HOSTILE_REPLY,
     make_churn_experiment,
     make_deployment,
     make_failed_run,
@@ -21,12 +22,6 @@ from copilots.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-HOSTILE_REPLY = {
-    "reasoning_summary": 'Pwned <script>alert("xss")</script> and <img src=x onerror=alert(1)>',
-    "recommendations": ["<b>bold</b> move", "<a href='https://evil.example'>click</a>"],
-    "verdict": "APPROVE <script>document.title='hacked'</script>",
-    "category": "CONFIG",
-}
 
 
 @pytest.fixture
@@ -215,16 +210,14 @@ def test_dataset_modals(alice_client, alice, experiment):
     assert Consultation.objects.get(type="experiment_design").dataset == dataset
 
 
-def test_viewer_sees_no_apply(alice, bob, experiment):
+def test_viewer_sees_no_apply(alice, bob_client, experiment):
     from accounts.services import member_add
-    from conftest import login_client, workspace_of
+    from copilots.tests.factories import workspace_of
 
     member_add(workspace=workspace_of(alice), identifier="bob", role="viewer", by=alice)
-    html = (
-        login_client(bob)
-        .post(f"/copilots/datasets/{experiment.dataset_id}/design/", **HX)
-        .content.decode()
-    )
+    html = bob_client.post(
+        f"/copilots/datasets/{experiment.dataset_id}/design/", **HX
+    ).content.decode()
     assert "suggested-config" in html
     assert ">Apply</a>" not in html
 

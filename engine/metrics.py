@@ -1,0 +1,64 @@
+"""PyCaret's leaderboard metrics per task, known without importing PyCaret (or Django).
+
+Forms and copilots use this to offer, check and read metrics in the web process. The runner
+still resolves a metric against the live experiment's `get_metrics()`, which is the authority.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Metric(NamedTuple):
+    id: str  # what PyCaret's sort= and optimize= take
+    name: str  # PyCaret's name for it
+    display: str  # the leaderboard's column
+
+
+# PyCaret 3.3's default metrics per task, in leaderboard order.
+METRICS: dict[str, tuple[Metric, ...]] = {
+    "classification": (
+        Metric("acc", "Accuracy", "Accuracy"),
+        Metric("auc", "AUC", "AUC"),
+        Metric("recall", "Recall", "Recall"),
+        Metric("precision", "Precision", "Prec."),
+        Metric("f1", "F1", "F1"),
+        Metric("kappa", "Kappa", "Kappa"),
+        Metric("mcc", "MCC", "MCC"),
+    ),
+    "regression": (
+        Metric("mae", "MAE", "MAE"),
+        Metric("mse", "MSE", "MSE"),
+        Metric("rmse", "RMSE", "RMSE"),
+        Metric("r2", "R2", "R2"),
+        Metric("rmsle", "RMSLE", "RMSLE"),
+        Metric("mape", "MAPE", "MAPE"),
+    ),
+}
+DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
+# The leaderboard's training-time column: compare can sort by it (as "TT" or this name).
+TRAINING_TIME = "TT (Sec)"
+LOWER_IS_BETTER = frozenset({"MAE", "MSE", "RMSE", "RMSLE", "MAPE", TRAINING_TIME})
+# Bounded above by 1, so a cross-validated 0.999 is suspicious rather than excellent.
+BOUNDED_METRICS = frozenset({"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"})
+
+
+def task_metrics(task: str) -> list[str]:
+    """The display names of `task`'s metrics, in leaderboard order; empty for other tasks."""
+    return [metric.display for metric in METRICS.get(task, ())]
+
+
+def display_name(task: str, name: str | None) -> str | None:
+    """The display name that `name` (an id, name or display name, any case) stands for."""
+    if not name:
+        return None
+    wanted = name.strip().lower()
+    for metric in METRICS.get(task, ()):
+        if wanted in (metric.id, metric.name.lower(), metric.display.lower()):
+            return metric.display
+    return None
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of the display name `metric` is the better score."""
+    return metric not in LOWER_IS_BETTER
