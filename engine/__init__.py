@@ -7,5 +7,6 @@ Django code follows one rule, `engine/<layer>/<entity>.py`: `models.py`, `servic
 The Django-free core imports no Django, so the worker and the tests can use it on its own:
 `runner/` (the PyCaret executor), `ingest/` (upload validation and profiling), `serving/`
 (verified pipeline loading and prediction), `plans.py` (the plan language),
-`model_registry.py`, `drift.py` and `errors.py` (the one StudioError).
+`model_registry.py`, `metrics.py` (PyCaret's metric names per task), `drift.py` and
+`errors.py` (the one StudioError).
 """

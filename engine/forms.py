@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from engine.metrics import task_metrics
 from engine.model_registry import model_choices
 from engine.models import Dataset
 from engine.plans import TASKS, SetupOptions
@@ -174,12 +175,6 @@ PLAN_KIND_CHOICES = [
     ("setup", "Setup only (preprocessing summary)"),
 ]
 
-# PyCaret's default metrics per task, by the display names its leaderboards use.
-METRICS = {
-    "classification": ["Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC"],
-    "regression": ["MAE", "MSE", "RMSE", "R2", "RMSLE", "MAPE"],
-}
-
 
 class RunPlanForm(forms.Form):
     kind = forms.ChoiceField(label="Plan", choices=PLAN_KIND_CHOICES, initial="compare")
@@ -217,7 +212,7 @@ class RunPlanForm(forms.Form):
         choices = [(model_id, f"{name} ({model_id})") for model_id, name in model_choices(task)]
         self.fields["models"].choices = choices
         self.fields["model_id"].choices = [("", "Choose a model…"), *choices]
-        metrics = [("", "Default"), *((m, m) for m in METRICS.get(task, []))]
+        metrics = [("", "Default"), *((m, m) for m in task_metrics(task))]
         self.fields["sort"].choices = metrics
         self.fields["optimize"].choices = metrics
 

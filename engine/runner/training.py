@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME
 from engine.model_registry import closest_matches
 from engine.plans import (
     BlendPlan,
@@ -19,9 +20,6 @@ from engine.runner.compare_hook import CompareMonitor
 from engine.runner.errors import ConfigError
 from engine.runner.events import EventSink, Progress
 from engine.runner.jsonsafe import frame_rows, to_jsonable
-
-DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
-TRAINING_TIME = "TT (Sec)"
 
 
 @dataclass

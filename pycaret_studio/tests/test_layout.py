@@ -16,6 +16,7 @@ CORE = (
     "engine.model_registry",
     "engine.drift",
     "engine.errors",
+    "engine.metrics",
 )
 
 
