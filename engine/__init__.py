@@ -2,7 +2,8 @@
 
 Django code follows one rule, `engine/<layer>/<entity>.py`: `models.py`, `services/` (writes),
 `selectors/` (reads), `api/` (ninja routers), `schemas/`, `views/` (pages), `forms.py`,
-`tasks.py`, `urls.py`, with `storage.py` for file locations and `signals.py` for Celery's hooks.
+`tasks.py`, `urls.py`, with `storage.py` for file locations, `downloads.py` for file responses
+and `signals.py` for Celery's hooks.
 
 The Django-free core imports no Django, so the worker and the tests can use it on its own:
 `runner/` (the PyCaret executor), `ingest/` (upload validation and profiling), `serving/`

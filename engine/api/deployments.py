@@ -1,10 +1,10 @@
 """API routes for deployments: deploy, predict, drift, history, rollback, batch scoring."""
 
-from django.http import FileResponse, Http404
 from ninja import File, Router
 from ninja.files import UploadedFile
 
 from accounts.access import require
+from engine import downloads
 from engine.errors import StudioError
 from engine.schemas.deployments import (
     BatchOut,
@@ -18,7 +18,6 @@ from engine.schemas.deployments import (
 )
 from engine.selectors.deployments import (
     batch_get,
-    batch_output_path,
     deployment_drift_report,
     deployment_get,
     deployment_history,
@@ -160,12 +159,4 @@ def batch_predictions_get(request, batch_id: int):
 def batch_predictions_download(request, batch_id: int):
     batch = batch_get(request=request, batch_id=batch_id)
     require(request, batch.deployment.project.workspace, "read")
-    path = batch_output_path(batch)
-    if path is None:
-        raise Http404("This batch has no output (yet).")
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"{batch.deployment.slug}-batch-{batch.pk}.csv",
-        content_type="text/csv",
-    )
+    return downloads.batch_output(batch)

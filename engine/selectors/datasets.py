@@ -25,10 +25,6 @@ def dataset_get(*, request, dataset_id) -> Dataset:
     )
 
 
-def dataset_original_path(dataset: Dataset) -> Path:
-    return media_path(dataset.original_path)
-
-
 def dataset_parquet_path(dataset: Dataset) -> Path:
     """The normalised Parquet copy: what the runner loads."""
     return media_path(dataset.parquet_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -20,7 +19,6 @@ from engine.models import (
     Project,
 )
 from engine.selectors import VIA_DEPLOYMENT, VIA_PROJECT
-from engine.storage import media_path
 
 STATS_HOURS = 24
 STATS_MAX_LATENCIES = 20_000
@@ -122,13 +120,6 @@ def batch_get(*, request, batch_id) -> BatchPrediction:
         workspace_field=VIA_DEPLOYMENT,
         pk=batch_id,
     )
-
-
-def batch_output_path(batch: BatchPrediction) -> Path | None:
-    if not batch.output_path:
-        return None
-    path = media_path(batch.output_path)
-    return path if path.is_file() else None
 
 
 # Drift.

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -10,9 +9,10 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import permissions_in
+from engine import downloads
 from engine.errors import StudioError
 from engine.forms import DatasetUploadForm, ExperimentForm
-from engine.selectors.datasets import dataset_get, dataset_original_path
+from engine.selectors.datasets import dataset_get
 from engine.selectors.projects import project_get
 from engine.services import datasets
 from engine.views.projects import project_context
@@ -95,13 +95,4 @@ def dataset_detail(request, dataset_id: int):
 @login_required
 def dataset_download(request, dataset_id: int):
     """The original file, access-checked; MEDIA_URL never serves it."""
-    dataset = dataset_get(request=request, dataset_id=dataset_id)
-    path = dataset_original_path(dataset)
-    if not path.is_file():
-        raise Http404("The original file is missing.")
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=dataset.original_filename,
-        content_type="application/octet-stream",
-    )
+    return downloads.dataset_original(dataset_get(request=request, dataset_id=dataset_id))

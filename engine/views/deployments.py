@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import permissions_in, require
+from engine import downloads
 from engine.errors import InvalidInput, StudioError
 from engine.models import RunStatus
 from engine.selectors.deployments import (
     batch_get,
     batch_list,
-    batch_output_path,
     deployment_drift_report,
     deployment_get,
     deployment_history,
@@ -198,15 +197,7 @@ def batch_download(request, batch_id: int):
     """A batch's scored CSV, after the same access check as its deployment."""
     batch = batch_get(request=request, batch_id=batch_id)
     require(request, batch.deployment.project.workspace, "read")
-    path = batch_output_path(batch)
-    if path is None:
-        raise Http404("This batch has no output (yet).")
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"{batch.deployment.slug}-batch-{batch.pk}.csv",
-        content_type="text/csv",
-    )
+    return downloads.batch_output(batch)
 
 
 @login_required
