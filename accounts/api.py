@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
+from accounts import services
 from accounts.access import get_scoped_or_404, visible_workspaces
 from accounts.auth import KEY_HEADER, session_auth
 from accounts.models import ApiKey, Membership, Workspace
@@ -15,13 +16,6 @@ from accounts.schemas import (
     MemberOut,
     MemberRoleIn,
     WorkspaceOut,
-)
-from accounts.services import (
-    api_key_create,
-    api_key_revoke,
-    member_add,
-    member_change_role,
-    member_remove,
 )
 
 router = Router(tags=["workspaces"])
@@ -38,13 +32,13 @@ def _visible_workspace(request, workspace_id: int) -> Workspace:
 
 
 @router.get("/workspaces", response=list[WorkspaceOut])
-def workspace_list(request):
+def workspaces_list(request):
     roles = dict(Membership.objects.filter(user=request.user).values_list("workspace_id", "role"))
     return [_workspace_out(w, roles[w.pk]) for w in visible_workspaces(request)]
 
 
 @router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
-def workspace_get(request, workspace_id: int):
+def workspaces_get(request, workspace_id: int):
     workspace = _visible_workspace(request, workspace_id)
     role = Membership.objects.get(user=request.user, workspace=workspace).role
     return _workspace_out(workspace, role)
@@ -61,14 +55,14 @@ def _member_out(m: Membership) -> dict:
 
 
 @router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
-def member_list(request, workspace_id: int):
+def members_list(request, workspace_id: int):
     workspace = _visible_workspace(request, workspace_id)
     return [_member_out(m) for m in workspace.memberships.select_related("user")]
 
 
 @router.post("/workspaces/{workspace_id}/members", response={201: MemberOut})
-def member_create(request, workspace_id: int, payload: MemberIn):
-    membership = member_add(
+def members_create(request, workspace_id: int, payload: MemberIn):
+    membership = services.member_add(
         workspace=_visible_workspace(request, workspace_id),
         identifier=payload.username or payload.email,
         role=payload.role,
@@ -85,15 +79,17 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 
 
 @router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
-def member_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
+def members_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
     membership = _membership(request, workspace_id, member_id)
-    member_change_role(membership=membership, role=payload.role, request=request)
+    services.member_change_role(membership=membership, role=payload.role, request=request)
     return _member_out(membership)
 
 
 @router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
-def member_delete(request, workspace_id: int, member_id: int):
-    member_remove(membership=_membership(request, workspace_id, member_id), request=request)
+def members_delete(request, workspace_id: int, member_id: int):
+    services.member_remove(
+        membership=_membership(request, workspace_id, member_id), request=request
+    )
     return 204, None
 
 
@@ -101,13 +97,13 @@ keys_router = Router(tags=["api keys"])
 
 
 @keys_router.post("/auth/api-keys", response={201: ApiKeyCreatedOut}, auth=[session_auth])
-def api_key_create_endpoint(request, payload: ApiKeyIn):
+def api_keys_create(request, payload: ApiKeyIn):
     if request.headers.get(KEY_HEADER):
         raise PermissionDenied("API keys cannot create API keys; sign in to the studio instead.")
     workspace = None
     if payload.workspace_id is not None:
         workspace = _visible_workspace(request, payload.workspace_id)
-    key, plaintext = api_key_create(
+    key, plaintext = services.api_key_create(
         user=request.user,
         name=payload.name,
         scopes=payload.scopes,
@@ -128,18 +124,18 @@ def api_key_create_endpoint(request, payload: ApiKeyIn):
 
 
 @keys_router.get("/auth/api-keys", response=list[ApiKeyOut])
-def api_key_list(request):
+def api_keys_list(request):
     return list(ApiKey.objects.filter(user=request.user))
 
 
 @keys_router.delete("/auth/api-keys/{key_id}", response={204: None})
-def api_key_delete(request, key_id: int):
+def api_keys_delete(request, key_id: int):
     calling_key = getattr(request, "api_key", None)
     if calling_key is not None and "write" not in calling_key.scopes:
         raise PermissionDenied("Revoking a key with an API key needs the 'write' scope.")
     keys = ApiKey.objects.all() if request.user.is_superuser else request.user.api_keys.all()
     key = get_object_or_404(keys, pk=key_id)
-    api_key_revoke(key=key, by=request.user, request=request)
+    services.api_key_revoke(key=key, by=request.user, request=request)
     return 204, None
 
 

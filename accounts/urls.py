@@ -16,18 +16,18 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("api-keys/", views.api_keys, name="api_keys"),
-    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("workspaces/switch/", views.workspace_switch, name="workspace_switch"),
     path("workspaces/<int:workspace_id>/", views.workspace_detail, name="workspace_detail"),
-    path("workspaces/<int:workspace_id>/members/", views.member_add_view, name="member_add"),
+    path("workspaces/<int:workspace_id>/members/", views.member_add, name="member_add"),
     path(
         "workspaces/<int:workspace_id>/members/<int:member_id>/role/",
-        views.member_role_view,
+        views.member_role,
         name="member_role",
     ),
     path(
         "workspaces/<int:workspace_id>/members/<int:member_id>/remove/",
-        views.member_remove_view,
+        views.member_remove,
         name="member_remove",
     ),
 ]

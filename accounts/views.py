@@ -9,18 +9,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import services
 from accounts.access import get_scoped_or_404, permissions_in, visible_workspaces
 from accounts.forms import ApiKeyForm, MemberAddForm, MemberRoleForm, SignupForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import ApiKey, Membership, Workspace
-from accounts.services import (
-    api_key_create,
-    api_key_revoke,
-    member_add,
-    member_change_role,
-    member_remove,
-    user_signup,
-)
 from engine.errors import StudioError
 from pycaret_studio.pages import show_error
 
@@ -32,7 +25,7 @@ def signup(request):
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
+        user = services.user_signup(
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
             email=form.cleaned_data.get("email") or "",
@@ -83,12 +76,12 @@ def workspace_detail(request, workspace_id: int):
 
 @login_required
 @require_POST
-def member_add_view(request, workspace_id: int):
+def member_add(request, workspace_id: int):
     workspace = _workspace(request, workspace_id)
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            membership = member_add(
+            membership = services.member_add(
                 workspace=workspace,
                 identifier=form.cleaned_data["identifier"],
                 role=form.cleaned_data["role"],
@@ -111,13 +104,13 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 
 @login_required
 @require_POST
-def member_role_view(request, workspace_id: int, member_id: int):
+def member_role(request, workspace_id: int, member_id: int):
     membership = _membership(request, workspace_id, member_id)
     form = MemberRoleForm(request.POST)
     error = None
     if form.is_valid():
         try:
-            member_change_role(
+            services.member_change_role(
                 membership=membership, role=form.cleaned_data["role"], request=request
             )
         except StudioError as exc:
@@ -131,10 +124,10 @@ def member_role_view(request, workspace_id: int, member_id: int):
 
 @login_required
 @require_POST
-def member_remove_view(request, workspace_id: int, member_id: int):
+def member_remove(request, workspace_id: int, member_id: int):
     membership = _membership(request, workspace_id, member_id)
     try:
-        member_remove(membership=membership, request=request)
+        services.member_remove(membership=membership, request=request)
     except StudioError as exc:
         return _render_members(
             request, membership.workspace, status=exc.status, member_error=exc.message
@@ -155,7 +148,7 @@ def api_keys(request):
     if request.method == "POST":
         form = ApiKeyForm(request.POST, workspaces=visible_workspaces(request))
         if form.is_valid():
-            key, plaintext = api_key_create(
+            key, plaintext = services.api_key_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
@@ -178,10 +171,10 @@ def api_keys(request):
 
 @login_required
 @require_POST
-def api_key_revoke_view(request, key_id: int):
+def api_key_revoke(request, key_id: int):
     key = get_object_or_404(ApiKey, pk=key_id, user=request.user)
     try:
-        api_key_revoke(key=key, by=request.user, request=request)
+        services.api_key_revoke(key=key, by=request.user, request=request)
     except PermissionDenied:
         raise Http404("No such key.") from None
     messages.success(request, f"Revoked {key.name} ({key.prefix}…).")
