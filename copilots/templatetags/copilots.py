@@ -14,9 +14,9 @@ import json
 
 from django import template
 
+from copilots import verdicts
 from copilots.components import component, context_for
 from copilots.selectors import consultations_of
-from copilots.verdicts import verdict_tone as _verdict_tone
 
 register = template.Library()
 
@@ -63,7 +63,7 @@ def copilot_history(context, obj, type: str | None = None) -> str:
 
 @register.filter
 def verdict_tone(verdict: str | None) -> str:
-    return _verdict_tone(verdict)
+    return verdicts.verdict_tone(verdict)
 
 
 @register.filter
