@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from accounts.models import ApiKey, AuditEvent
 from accounts.services import api_key_create, workspace_create
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 
 pytestmark = pytest.mark.django_db
 FULL_KEY = re.compile(r"pck_[A-Za-z0-9_\-]{40,}")

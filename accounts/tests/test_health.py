@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import IN_CI
+from pycaret_studio.tests.support import IN_CI
 
 pytestmark = pytest.mark.django_db
 

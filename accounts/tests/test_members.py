@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
 from accounts.services import member_add
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 
 pytestmark = pytest.mark.django_db
 

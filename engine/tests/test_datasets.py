@@ -11,15 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Membership, Role
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine.ingest import IngestError
 from engine.models import Dataset
 from engine.services.datasets import dataset_ingest
-from engine.tests.factories import breast_cancer_frame, make_dataset, make_project
+from engine.tests.factories import HTMX, breast_cancer_frame, make_dataset, make_project
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 LIMIT_MB = 1
 
 

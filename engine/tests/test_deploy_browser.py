@@ -2,10 +2,10 @@
 
 import pytest
 
-from conftest import browser_login
 from engine.models import Deployment
 from engine.services.pipelines import pipeline_promote
-from engine.tests.test_serving import make_succeeded_run
+from engine.tests.factories import make_succeeded_run
+from pycaret_studio.tests.support import browser_login
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

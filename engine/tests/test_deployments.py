@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
 from accounts.services import api_key_create
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine import serving
 from engine.models import (
     Deployment,
@@ -23,7 +23,8 @@ from engine.services.batches import escape_cell
 from engine.services.deployments import deployment_deactivate, deployment_deploy
 from engine.services.pipelines import pipeline_promote
 from engine.services.predictions import prediction_log, samples_trim
-from engine.tests.test_serving import (
+from engine.tests.factories import (
+    HTMX,
     as_records,
     assert_equal_to_predict_model,
     make_succeeded_run,
@@ -32,8 +33,6 @@ from engine.tests.test_serving import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)

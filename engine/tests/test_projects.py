@@ -4,15 +4,19 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine.errors import InvalidInput
 from engine.models import Dataset, Project, Run
 from engine.services.projects import project_create, project_delete, project_update
-from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
+from engine.tests.factories import (
+    HTMX,
+    breast_cancer_frame,
+    make_dataset,
+    make_experiment,
+    make_project,
+)
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
