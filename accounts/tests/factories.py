@@ -23,5 +23,6 @@ def login_client(user: User, *, csrf_checks: bool = False) -> Client:
 
 
 def workspace_of(user: User) -> Workspace:
-    """The user's first workspace: their personal one, for a persona."""
-    return user.memberships.select_related("workspace").first().workspace
+    """The workspace the user joined first: for a persona, the personal one signup made, even
+    once they belong to others (memberships otherwise sort by workspace name)."""
+    return user.memberships.select_related("workspace").order_by("pk").first().workspace

@@ -125,12 +125,16 @@ def test_a_missing_artifact_is_a_clear_error(tmp_path):
         serving.load_pipeline(path=tmp_path / "nope.pkl", sha256="0" * 64)
 
 
-def test_the_cache_evicts_the_least_recently_used(monkeypatch, tmp_path):
-    monkeypatch.setattr(serving.loading, "CACHE_SIZE", 1)
-    classifier = load("classifier")
-    load("labels")
-    assert classifier.sha256 not in serving.cached_sha256s()
-    assert len(serving.cached_sha256s()) == 1
+def test_the_cache_evicts_the_least_recently_used(monkeypatch):
+    monkeypatch.setattr(serving.loading, "CACHE_SIZE", 2)
+    a, b = load("classifier"), load("labels")
+    assert serving.cached_sha256s() == [a.sha256, b.sha256]
+    assert load("classifier") is a  # a hit: no reload, and A is now the most recently used
+    c = load("regressor")
+    # B, used least recently, made room for C; oldest-first insertion order would evict A.
+    assert serving.cached_sha256s() == [a.sha256, c.sha256]
+    assert load("classifier") is a
+    assert load("labels") is not b  # B was evicted: it loads afresh
 
 
 # Row checks.
