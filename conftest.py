@@ -1,38 +1,31 @@
 """Shared test fixtures: personas, a real Celery worker process, a real browser.
 
-Under CI=true, a test that needs a service (PostgreSQL, Redis, a worker, Chromium) fails
-instead of skipping.
+The helpers these fixtures use, and that tests import, live in ordinary modules:
+`accounts/tests/factories.py` (personas, logged-in clients) and `pycaret_studio/tests/support.py`
+(worker and browser processes). Under CI=true, a test that needs a service (PostgreSQL, Redis, a
+worker, Chromium) fails instead of skipping.
 """
 
-import contextlib
 import logging
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.test import Client, override_settings
 
 from accounts.models import User
-from accounts.services import user_signup
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-CHROMIUM = "/usr/bin/chromium"
-TEST_ROOT = Path(__file__).resolve().parent / "var" / f"pytest-{os.getpid()}"
-
-
-def need_service(reason: str) -> None:
-    """Skip locally, fail in CI."""
-    if IN_CI:
-        pytest.fail(f"CI requires this service: {reason}")
-    pytest.skip(reason)
+from accounts.tests.factories import login_client, make_persona
+from pycaret_studio.tests.support import (
+    CHROMIUM,
+    IN_CI,
+    TEST_ROOT,
+    need_service,
+    start_worker,
+    stop_worker,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,32 +38,21 @@ def _test_media_root():
 
 
 # Personas: alice, bob and charlie each sign up and own a personal workspace.
-PASSWORD = "correct-horse-battery-staple"
-
-
-def _persona(name: str) -> User:
-    return user_signup(username=name, password=PASSWORD, email=f"{name}@example.com")
 
 
 @pytest.fixture
 def alice(db) -> User:
-    return _persona("alice")
+    return make_persona("alice")
 
 
 @pytest.fixture
 def bob(db) -> User:
-    return _persona("bob")
+    return make_persona("bob")
 
 
 @pytest.fixture
 def charlie(db) -> User:
-    return _persona("charlie")
-
-
-def login_client(user: User, *, csrf_checks: bool = False) -> Client:
-    client = Client(enforce_csrf_checks=csrf_checks)
-    client.force_login(user)
-    return client
+    return make_persona("charlie")
 
 
 @pytest.fixture
@@ -83,108 +65,7 @@ def bob_client(bob) -> Client:
     return login_client(bob)
 
 
-def workspace_of(user: User):
-    return user.memberships.select_related("workspace").first().workspace
-
-
 # A real Celery worker process against the configured broker and the test database.
-
-
-def database_url_for_worker(settings_dict: dict) -> str:
-    engine = settings_dict["ENGINE"]
-    if engine.endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = quote(settings_dict.get("USER") or "")
-    password = quote(settings_dict.get("PASSWORD") or "")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgresql://{auth}{host}:{port}/{settings_dict['NAME']}"
-
-
-class WorkerProcess:
-    def __init__(self, proc: subprocess.Popen, log_path: Path, queue: str):
-        self.proc = proc
-        self.log_path = log_path
-        self.queue = queue
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def pool_child_pids(self) -> list[int]:
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True
-        ).stdout
-        return [int(pid) for pid in out.split()]
-
-
-def start_worker(*, queue: str, log_path: Path, extra_env: dict | None = None) -> WorkerProcess:
-    from django.conf import settings
-    from django.db import connection
-
-    env = os.environ.copy()
-    env.update(
-        {
-            "DATABASE_URL": database_url_for_worker(connection.settings_dict),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "STUDIO_QUEUE_DIR": str(settings.CELERY_QUEUE_DIR),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra_env or {})
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "pycaret_studio",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parent,
-        start_new_session=True,
-    )
-    worker = WorkerProcess(proc, log_path, queue)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if "ready." in worker.log():
-            return worker
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    stop_worker(worker)
-    pytest.fail(f"Celery worker did not start:\n{worker.log()[-4000:]}")
-
-
-def stop_worker(worker: WorkerProcess) -> None:
-    with contextlib.suppress(OSError):
-        logging.getLogger("test.worker").info("worker log:\n%s", worker.log())
-    if worker.proc.poll() is None:
-        try:
-            os.killpg(worker.proc.pid, signal.SIGTERM)
-            worker.proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    # Pool children can outlive their parent (a killed worker leaves them to init): reap the
-    # whole process group, so no test leaves processes behind.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(worker.proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        worker.proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -233,14 +114,6 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def browser_login(page, live_server, user: User) -> None:
-    page.goto(f"{live_server.url}/account/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def pytest_report_header(config):

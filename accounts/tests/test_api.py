@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from conftest import workspace_of
+from accounts.tests.factories import workspace_of
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import browser_login
+from pycaret_studio.tests.support import browser_login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

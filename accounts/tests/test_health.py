@@ -1,12 +1,13 @@
 """GET /api/v1/health against the real database and broker."""
 
+import copy
 import os
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, connections
 
-from conftest import IN_CI
+from pycaret_studio.tests.support import IN_CI
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +39,31 @@ def test_health_names_the_broker_when_it_is_unreachable(client):
     assert body["broker"] == "unreachable"
     assert body["database"] == "ok"
     assert "broker" in body["detail"]
+
+
+def unreachable_database():
+    """A second connection to the test database's engine at an address where nothing answers:
+    for SQLite, a file in a folder that does not exist; for PostgreSQL, a closed port."""
+    dead = copy.deepcopy(connection.settings_dict)
+    if connection.vendor == "sqlite":
+        dead["NAME"] = "/nonexistent-folder/studio.sqlite3"
+    else:
+        dead.update(HOST="127.0.0.1", PORT=9)  # the discard port: nothing listens
+        dead.setdefault("OPTIONS", {})["connect_timeout"] = 2
+    return type(connections["default"])(dead, alias="unreachable")
+
+
+def test_health_is_503_when_the_database_is_unreachable(client, monkeypatch):
+    dead = unreachable_database()
+    with pytest.raises(OperationalError):
+        dead.ensure_connection()  # the premise: this connection really fails
+    monkeypatch.setattr("pycaret_studio.health.connection", dead)
+    response = client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "broker": "ok",
+        "detail": "Unreachable: database.",
+        "code": "unavailable",
+    }

@@ -1,11 +1,13 @@
 """Workspace members and roles, on the page and the API; the last owner is protected."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
 from accounts.services import member_add
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 
 pytestmark = pytest.mark.django_db
 
@@ -71,10 +73,9 @@ def test_a_non_member_gets_404(team, charlie):
 def test_change_role_and_remove_are_audited(alice_client, team, bob):
     membership = Membership.objects.get(workspace=team, user=bob)
     url = f"/api/v1/workspaces/{team.pk}/members/{membership.pk}"
-    assert (
-        alice_client.patch(url, {"role": "admin"}, content_type="application/json").json()["role"]
-        == "admin"
-    )
+    changed = alice_client.patch(url, {"role": "admin"}, content_type="application/json")
+    assert (changed.status_code, changed.json()["role"]) == (200, "admin")
+    assert Membership.objects.get(pk=membership.pk).role == Role.ADMIN
     assert alice_client.delete(url).status_code == 204
     assert not Membership.objects.filter(pk=membership.pk).exists()
     actions = list(AuditEvent.objects.filter(workspace=team).values_list("action", flat=True))
@@ -100,6 +101,20 @@ def test_an_owner_can_step_down_once_another_owner_exists(alice_client, team, al
         content_type="application/json",
     )
     assert response.status_code == 200
+    assert (response.json()["username"], response.json()["role"]) == ("alice", "member")
+    assert Membership.objects.get(pk=owner.pk).role == Role.MEMBER
+    # alice is a member now: she may no longer manage members.
+    listed = {
+        m["username"]: m["role"]
+        for m in alice_client.get(f"/api/v1/workspaces/{team.pk}/members").json()
+    }
+    assert listed == {"alice": "member", "bob": "owner"}
+    refused = alice_client.patch(
+        f"/api/v1/workspaces/{team.pk}/members/{owner.pk}",
+        {"role": "owner"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403
 
 
 def test_members_page_full_and_fragment(alice_client, team, bob):
@@ -114,6 +129,9 @@ def test_members_page_full_and_fragment(alice_client, team, bob):
     html = fragment.content.decode()
     assert fragment.status_code == 200 and 'id="members"' in html and "<html" not in html
     assert Membership.objects.get(pk=membership.pk).role == "member"
+    # The swapped-in table shows bob's new role selected.
+    select = re.search(rf'<select id="role-{membership.pk}"[^>]*>(.*?)</select>', html, re.S)
+    assert re.findall(r'<option value="(\w+)" selected>', select.group(1)) == ["member"]
 
 
 def test_last_owner_protection_on_the_page(alice_client, team, alice):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role, User
-from conftest import PASSWORD, workspace_of
+from accounts.tests.factories import PASSWORD, workspace_of
 
 pytestmark = pytest.mark.django_db
 

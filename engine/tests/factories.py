@@ -1,13 +1,28 @@
-"""Test factories for the engine: real services, real files, no shortcuts around validation."""
+"""Test factories for the engine: real services, real files, no shortcuts around validation.
+
+This module also holds the trained pipelines the serving, deployment and batch tests share:
+each kind is trained once per session, in-process, by the real runner on data that went through
+the real ingestion, and copied into each test's own Run.
+"""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
+import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from accounts.models import User
-from conftest import workspace_of
-from engine.models import Dataset, Experiment, Project
+from accounts.tests.factories import workspace_of
+from engine.models import Dataset, Experiment, Project, Run
+
+# Headers of a request htmx sends: the view answers with a fragment instead of the full page.
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def make_project(user: User, name: str = "Churn") -> Project:
@@ -59,8 +74,154 @@ def make_experiment(
     )
 
 
+# Frames: data shipped with scikit-learn, or made here with a fixed seed.
+
+
 def breast_cancer_frame() -> pd.DataFrame:
     """scikit-learn's breast_cancer data: 569 rows, 30 numeric features and a 0/1 `target`."""
     from sklearn.datasets import load_breast_cancer
 
     return load_breast_cancer(as_frame=True).frame
+
+
+def diabetes_frame() -> pd.DataFrame:
+    """scikit-learn's diabetes data: 442 rows, 10 numeric features and a numeric `target`."""
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes(as_frame=True).frame
+
+
+def labels_frame() -> pd.DataFrame:
+    """Text labels, a categorical feature, an integer feature and missing values (fixed seed)."""
+    rng = np.random.default_rng(7)
+    n = 240
+    size = rng.normal(10, 3, n).round(3)
+    colour = rng.choice(["red", "green", "blue"], n)
+    count = rng.integers(0, 20, n)
+    score = size + np.where(colour == "red", 3, 0) + rng.normal(0, 1.5, n)
+    frame = pd.DataFrame(
+        {
+            "size": size,
+            "colour": colour,
+            "count": count,
+            "target": np.where(score > 11.5, "yes", "no"),
+        }
+    )
+    frame.loc[rng.choice(n, 12, replace=False), "size"] = np.nan
+    return frame
+
+
+# Trained pipelines and succeeded runs.
+
+TRAINED_SETUP = {"fold": 2, "session_id": 123}
+TRAINED_PLAN = {"kind": "create", "model_id": "lr"}
+KINDS = {
+    "classifier": (breast_cancer_frame, "classification"),
+    "regressor": (diabetes_frame, "regression"),
+    "labels": (labels_frame, "classification"),
+}
+_trained: dict[str, tuple] = {}
+
+
+def ingested(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """`frame` as the runner sees a dataset: CSV, through ingestion, read back from Parquet."""
+    from engine.ingest import ingest_file, read_parquet_frame
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "data.csv"
+    source.write_bytes(frame.to_csv(index=False).encode())
+    ingest_file(
+        source=source, filename="data.csv", parquet_out=folder / "data.parquet", max_bytes=1 << 30
+    )
+    return read_parquet_frame(folder / "data.parquet")
+
+
+def trained(kind: str):
+    """(RunResult, work_dir, training frame) for `kind`; trained once per session."""
+    if kind not in _trained:
+        from engine.runner import ListSink, execute_plan
+
+        make_frame, task = KINDS[kind]
+        work_dir = Path(settings.MEDIA_ROOT) / "trained" / kind
+        shutil.rmtree(work_dir, ignore_errors=True)
+        frame = ingested(make_frame(), work_dir / "data")
+        result = execute_plan(
+            plan=TRAINED_PLAN,
+            data=frame,
+            task=task,
+            target="target",
+            setup_options=TRAINED_SETUP,
+            work_dir=work_dir,
+            sink=ListSink(),
+        )
+        _trained[kind] = (result, work_dir, frame)
+    return _trained[kind]
+
+
+def make_succeeded_run(user, kind: str = "classifier", project=None, name: str | None = None):
+    """A succeeded Run of `kind` in a project of `user`, recorded by the runs service."""
+    from engine.models import RunStatus
+    from engine.services.execution import _record_success
+    from engine.storage import run_media_dir
+
+    result, work_dir, _ = trained(kind)
+    make_frame, task = KINDS[kind]
+    project = project or make_project(user, name=f"Deploy {name or kind}")
+    dataset = make_dataset(project, make_frame(), name=f"{kind}.csv", user=user)
+    experiment = make_experiment(
+        dataset, task=task, target="target", setup=TRAINED_SETUP, name=name or kind, user=user
+    )
+    run = Run.objects.create(
+        experiment=experiment,
+        plan=TRAINED_PLAN,
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        created_by=user,
+    )
+    target = run_media_dir(run.pk)
+    target.mkdir(parents=True, exist_ok=True)
+    for path in work_dir.iterdir():
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    assert _record_success(run, result)
+    run.refresh_from_db()
+    return run
+
+
+def predict_model_frame(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """PyCaret's own answer: load_model on the artifact, then predict_model."""
+    from engine.runner import prepare_pycaret_import
+
+    prepare_pycaret_import()
+    if KINDS[kind][1] == "classification":
+        from pycaret.classification import ClassificationExperiment as Experiment
+    else:
+        from pycaret.regression import RegressionExperiment as Experiment
+    _, work_dir, _ = trained(kind)
+    exp = Experiment()
+    model = exp.load_model(str(work_dir / "pipeline"), verbose=False)
+    return exp.predict_model(model, data=rows, round=10, verbose=False)
+
+
+def assert_equal_to_predict_model(kind: str, rows: pd.DataFrame, predictions: list[dict]) -> None:
+    expected = predict_model_frame(kind, rows)
+    assert len(predictions) == len(expected)
+    labels = [p["label"] for p in predictions]
+    assert labels == expected["prediction_label"].tolist()
+    if KINDS[kind][1] == "classification":
+        scores = [p["score"] for p in predictions]
+        assert scores == pytest.approx(expected["prediction_score"].tolist(), abs=1e-9)
+    else:
+        assert [p["value"] for p in predictions] == labels
+
+
+def sample_rows(kind: str, n: int = 40, seed: int = 3) -> pd.DataFrame:
+    """`n` training rows of `kind`, without the target."""
+    _, _, frame = trained(kind)
+    return frame.drop(columns="target").sample(n=n, random_state=seed)
+
+
+def as_records(rows: pd.DataFrame) -> list[dict]:
+    """JSON-like rows: NaN as None, numpy scalars as Python values."""
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]

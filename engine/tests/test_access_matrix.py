@@ -9,11 +9,11 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, Role, Scope
 from accounts.services import api_key_create, member_add
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine.models import BatchPrediction
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
-from engine.tests.test_serving import make_succeeded_run
+from engine.tests.factories import make_succeeded_run
 
 pytestmark = pytest.mark.django_db
 

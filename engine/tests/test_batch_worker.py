@@ -10,11 +10,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from conftest import login_client
+from accounts.tests.factories import login_client
 from engine.models import BatchPrediction
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
-from engine.tests.test_serving import as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import as_records, make_succeeded_run, sample_rows
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -1,19 +1,22 @@
 """Deployments: deploy and slugs, predict (round trip, checks, log), rollback, activation,
 artifact integrity, drift, access, and the deployment page."""
 
+import html
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
 from accounts.services import api_key_create
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine import serving
 from engine.models import (
+    BatchPrediction,
     Deployment,
     DeploymentRevision,
     PredictionRequest,
@@ -23,7 +26,9 @@ from engine.services.batches import escape_cell
 from engine.services.deployments import deployment_deactivate, deployment_deploy
 from engine.services.pipelines import pipeline_promote
 from engine.services.predictions import prediction_log, samples_trim
-from engine.tests.test_serving import (
+from engine.storage import batch_dir
+from engine.tests.factories import (
+    HTMX,
     as_records,
     assert_equal_to_predict_model,
     make_succeeded_run,
@@ -32,8 +37,6 @@ from engine.tests.test_serving import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
@@ -477,6 +480,51 @@ def test_page_actions_rollback_deactivate_activate(alice, alice_client, run, dep
     assert deployment.is_active
 
 
+@pytest.fixture
+def two_versions(alice, run, deployment):
+    """The deployment serves v2 and could roll back to v1."""
+    v2 = pipeline_promote(run=run, user=alice, name="Cancer screening")
+    deployment_deploy(pipeline=v2, user=alice)
+    deployment.refresh_from_db()
+    return deployment
+
+
+def serving_state(deployment) -> tuple:
+    """What serves, whether it serves, its history, and the audit trail of changes."""
+    deployment.refresh_from_db()
+    changes = AuditEvent.objects.filter(action="deployment.changed").count()
+    return deployment.pipeline.version, deployment.is_active, deployment.revisions.count(), changes
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
+@pytest.mark.parametrize("action", ["rollback", "deactivate", "activate"])
+def test_members_and_viewers_cannot_change_serving(alice, charlie, two_versions, role, action):
+    deployment = two_versions
+    if action == "activate":
+        deployment_deactivate(deployment=deployment, user=alice)
+    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=role)
+    client = login_client(charlie)
+    before = serving_state(deployment)
+
+    response = post(client, f"/api/v1/deployments/{deployment.slug}/{action}")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": f"This needs the 'deploy' permission in {workspace_of(alice).name}.",
+        "code": "forbidden",
+    }
+    page_url = reverse(f"deployment_{action}", args=[deployment.slug])
+    assert client.post(page_url).status_code == 403
+    assert client.post(page_url, **HTMX).status_code == 403
+    assert serving_state(deployment) == before
+    # The page offers no such button to them.
+    html = client.get(reverse("deployment_detail", args=[deployment.slug])).content.decode()
+    assert page_url not in html
+    # The same request from the owner goes through: the 403s were the role's, not the state's.
+    owner = post(login_client(alice), f"/api/v1/deployments/{deployment.slug}/{action}")
+    assert owner.status_code == 200
+    assert serving_state(deployment) != before
+
+
 def test_deploy_from_the_pipeline_page(alice_client, pipeline):
     response = alice_client.post(
         reverse("pipeline_deploy", args=[pipeline.pk]), {"slug": "screen"}, **HTMX
@@ -499,6 +547,109 @@ def test_a_deactivated_deployment_page_says_so_and_the_form_answers_409(
     response = alice_client.post(reverse("deployment_predict", args=[deployment.slug]), {}, **HTMX)
     assert response.status_code == 409
     assert "is inactive" in response.content.decode()
+
+
+# Batch scoring: each refusal at upload, with its status and message, and nothing stored.
+
+
+def batch_csv(name: str = "to-score.csv", data: bytes | None = None) -> SimpleUploadedFile:
+    """A CSV with every feature the classifier needs: acceptable, unless a test changes it."""
+    if data is None:
+        data = sample_rows("classifier", n=5).to_csv(index=False).encode()
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A media root of the test's own (ask for it before the deployment), so "nothing stored"
+    sees only this test's files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+def stored_batch_files(deployment) -> list[Path]:
+    folder = batch_dir(deployment.pk)
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def test_a_batch_upload_that_passes_every_check_is_stored_and_queued(
+    media, alice_client, deployment
+):
+    response = alice_client.post(
+        f"/api/v1/deployments/{deployment.slug}/batch", {"file": batch_csv()}
+    )
+    assert response.status_code == 202
+    batch = BatchPrediction.objects.get()
+    assert (batch.status, batch.input_filename) == ("queued", "to-score.csv")
+    assert stored_batch_files(deployment) == [media / batch.input_path]
+
+
+BATCH_REFUSALS = [
+    pytest.param(
+        "wrong-type",
+        422,
+        "bad_file",
+        "'scores.xlsx' is not a CSV file; upload a .csv file.",
+        id="wrong-type",
+    ),
+    pytest.param(
+        "too-large", 413, "too_large", "The file is larger than the limit of 1 MB.", id="too-large"
+    ),
+    pytest.param("empty", 422, "bad_file", "The file is empty.", id="empty"),
+    pytest.param(
+        "inactive",
+        409,
+        "inactive",
+        "Deployment 'cancer-screening' is inactive, so it does not serve predictions. "
+        "An admin can activate it again on its page.",
+        id="inactive",
+    ),
+    pytest.param(
+        "viewer",
+        403,
+        "forbidden",
+        "This needs the 'predict' permission in alice's workspace.",
+        id="viewer",
+    ),
+]
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+@pytest.mark.parametrize(("refusal", "status", "code", "message"), BATCH_REFUSALS)
+def test_a_refused_batch_upload_says_why_and_stores_nothing(
+    media, settings, alice, charlie, deployment, door, refusal, status, code, message
+):
+    settings.STUDIO_MAX_UPLOAD_MB = 1
+    client, upload = login_client(alice), batch_csv()
+    if refusal == "wrong-type":
+        upload = batch_csv("scores.xlsx")  # CSV content, but not a CSV's name
+    elif refusal == "too-large":
+        header, body = sample_rows("classifier", n=500).to_csv(index=False).encode().split(b"\n", 1)
+        copies = (1 << 20) // len(body) + 1
+        upload = batch_csv(data=header + b"\n" + body * copies)  # a valid CSV, just over 1 MB
+        assert 1 << 20 < upload.size < 2 << 20
+    elif refusal == "empty":
+        upload = batch_csv(data=b"")
+    elif refusal == "inactive":
+        deployment_deactivate(deployment=deployment, user=alice)
+    elif refusal == "viewer":
+        Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.VIEWER)
+        client = login_client(charlie)
+
+    if door == "api":
+        response = client.post(f"/api/v1/deployments/{deployment.slug}/batch", {"file": upload})
+        assert response.status_code == status
+        assert response.json() == {"detail": message, "code": code}
+    else:
+        url = reverse("deployment_batches", args=[deployment.slug])
+        response = client.post(url, {"file": upload}, **HTMX)
+        assert response.status_code == status
+        if refusal != "viewer":  # a viewer gets the plain 403 page
+            fragment = html.unescape(response.content.decode())
+            assert 'id="batches"' in fragment and message in fragment
+    assert not BatchPrediction.objects.exists()
+    assert stored_batch_files(deployment) == []
 
 
 @pytest.mark.parametrize(

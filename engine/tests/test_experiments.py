@@ -10,11 +10,15 @@ from django.urls import reverse
 from engine.errors import InvalidInput
 from engine.models import Experiment
 from engine.services.experiments import experiment_create
-from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
+from engine.tests.factories import (
+    HTMX,
+    breast_cancer_frame,
+    make_dataset,
+    make_experiment,
+    make_project,
+)
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)

@@ -4,15 +4,13 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Membership, Role
-from conftest import login_client, workspace_of
+from accounts.tests.factories import login_client, workspace_of
 from engine.errors import StudioError
 from engine.models import Pipeline, Run, RunStatus
 from engine.services.pipelines import pipeline_promote
-from engine.tests.test_serving import make_succeeded_run
+from engine.tests.factories import HTMX, make_succeeded_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture

@@ -4,15 +4,20 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role
-from conftest import login_client, workspace_of
+from accounts.services import workspace_create
+from accounts.tests.factories import login_client, workspace_of
 from engine.errors import InvalidInput
 from engine.models import Dataset, Project, Run
 from engine.services.projects import project_create, project_delete, project_update
-from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
+from engine.tests.factories import (
+    HTMX,
+    breast_cancer_frame,
+    make_dataset,
+    make_experiment,
+    make_project,
+)
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -120,12 +125,17 @@ def test_api_list_get_rename_delete(alice_client, alice, bob):
 
 
 def test_api_create_in_a_named_workspace(alice_client, alice):
-    workspace = workspace_of(alice)
+    # Not alice's default (her personal workspace, the first): only workspace_id puts it here.
+    team = workspace_create(name="Team", owner=alice)
+    assert workspace_of(alice) != team
     response = alice_client.post(
-        "/api/v1/projects", {"name": "Churn", "workspace_id": workspace.pk}, "application/json"
+        "/api/v1/projects", {"name": "Churn", "workspace_id": team.pk}, "application/json"
     )
     assert response.status_code == 201
-    assert response.json()["workspace_id"] == workspace.pk
+    assert response.json()["workspace_id"] == team.pk
+    project = Project.objects.get(pk=response.json()["id"])
+    assert project.workspace == team
+    assert not Project.objects.filter(workspace=workspace_of(alice)).exists()
 
 
 def test_bob_gets_404_on_alices_projects(bob_client, alice):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from accounts.services import api_key_create
-from conftest import workspace_of
+from accounts.tests.factories import workspace_of
 from engine.models import Experiment, Run, RunEvent
 from engine.tests.factories import make_dataset, make_project
 

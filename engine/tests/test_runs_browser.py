@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from conftest import browser_login
 from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
+from pycaret_studio.tests.support import browser_login
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

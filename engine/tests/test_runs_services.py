@@ -9,7 +9,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import AuditEvent, Membership, Role
-from conftest import workspace_of
+from accounts.tests.factories import workspace_of
 from engine.errors import Conflict, InvalidInput
 from engine.models import Experiment, Run, RunEvent
 from engine.services import execution

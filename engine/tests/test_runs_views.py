@@ -10,11 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from engine.models import Experiment, Run, RunEvent
-from engine.tests.factories import make_dataset, make_project
+from engine.tests.factories import HTMX, make_dataset, make_project
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
@@ -72,7 +71,7 @@ def test_submitting_the_form_with_htmx_creates_a_run_and_triggers_the_list(
     alice_client, experiment
 ):
     data = {"kind": "compare", "models": ["lr", "nb"], "fold": "2"}
-    response = alice_client.post(f"/experiments/{experiment.pk}/runs/new/", data, headers=HTMX)
+    response = alice_client.post(f"/experiments/{experiment.pk}/runs/new/", data, **HTMX)
     assert response.status_code == 200
     assert "runSubmitted" in response["HX-Trigger"]
     run = Run.objects.get()
@@ -80,7 +79,7 @@ def test_submitting_the_form_with_htmx_creates_a_run_and_triggers_the_list(
     body = response.content.decode()
     assert 'id="new-run"' in body and "<html" not in body and f"Run {run.pk} submitted" in body
 
-    listing = alice_client.get(f"/experiments/{experiment.pk}/runs/", headers=HTMX)
+    listing = alice_client.get(f"/experiments/{experiment.pk}/runs/", **HTMX)
     assert f"Run {run.pk}" in listing.content.decode()
     assert "<html" not in listing.content.decode()
 
@@ -96,7 +95,7 @@ def test_submitting_without_javascript_goes_to_the_run_page(alice_client, experi
 
 def test_form_errors_re_render_the_form(alice_client, experiment):
     response = alice_client.post(
-        f"/experiments/{experiment.pk}/runs/new/", {"kind": "tune"}, headers=HTMX
+        f"/experiments/{experiment.pk}/runs/new/", {"kind": "tune"}, **HTMX
     )
     assert response.status_code == 422
     assert "Choose the model to train." in response.content.decode()
@@ -117,7 +116,7 @@ def test_the_run_page_full_and_as_a_polled_fragment(alice_client, experiment):
     assert "setup &lt;started&gt;" in page and "<started>" not in page
     assert ">Cancel<" in page
 
-    fragment = alice_client.get(f"/runs/{run.pk}/", headers=HTMX)
+    fragment = alice_client.get(f"/runs/{run.pk}/", **HTMX)
     body = fragment.content.decode()
     assert fragment.status_code == 200
     assert 'id="run-status"' in body and "<html" not in body and "every 2s" in body
@@ -125,7 +124,7 @@ def test_the_run_page_full_and_as_a_polled_fragment(alice_client, experiment):
 
 def test_the_poll_stops_with_286_and_the_final_fragment_when_terminal(alice_client, experiment):
     run = succeeded_run(experiment)
-    response = alice_client.get(f"/runs/{run.pk}/", headers=HTMX)
+    response = alice_client.get(f"/runs/{run.pk}/", **HTMX)
     assert response.status_code == 286
     body = response.content.decode()
     assert 'id="run-status"' in body and "every 2s" not in body and "<html" not in body
@@ -170,17 +169,17 @@ def test_an_undispatched_run_says_it_waits_for_the_queue(alice_client, experimen
 
 def test_cancel_from_the_page(alice_client, experiment):
     run = make_run(experiment)
-    response = alice_client.post(f"/runs/{run.pk}/cancel/", headers=HTMX)
+    response = alice_client.post(f"/runs/{run.pk}/cancel/", **HTMX)
     assert response.status_code == 200 and 'id="run-status"' in response.content.decode()
     run.refresh_from_db()
     assert run.status == "cancelled"
-    again = alice_client.post(f"/runs/{run.pk}/cancel/", headers=HTMX)
+    again = alice_client.post(f"/runs/{run.pk}/cancel/", **HTMX)
     assert again.status_code == 409
 
 
 def test_rerun_from_the_page_redirects_to_the_new_run(alice_client, experiment):
     run = succeeded_run(experiment)
-    response = alice_client.post(f"/runs/{run.pk}/rerun/", headers=HTMX)
+    response = alice_client.post(f"/runs/{run.pk}/rerun/", **HTMX)
     new = Run.objects.exclude(pk=run.pk).get()
     assert response["HX-Redirect"] == f"/runs/{new.pk}/"
     assert new.plan == run.plan
@@ -198,7 +197,7 @@ def test_plots_are_served_only_through_the_access_check(alice_client, bob_client
 def test_bob_cannot_see_or_submit_runs_in_alices_project(bob_client, experiment):
     run = succeeded_run(experiment)
     assert bob_client.get(f"/runs/{run.pk}/").status_code == 404
-    assert bob_client.get(f"/runs/{run.pk}/", headers=HTMX).status_code == 404
+    assert bob_client.get(f"/runs/{run.pk}/", **HTMX).status_code == 404
     assert bob_client.get(f"/experiments/{experiment.pk}/runs/").status_code == 404
     response = bob_client.post(
         f"/experiments/{experiment.pk}/runs/new/", {"kind": "create", "model_id": "lr"}

