@@ -28,11 +28,6 @@ HOSTILE_REPLY = {
 }
 
 
-def workspace_of(user):
-    """The user's personal workspace, the one signing up made."""
-    return user.memberships.select_related("workspace").first().workspace
-
-
 def churn_frame(n: int = 120, *, hostile: bool = False, leak: bool = False) -> pd.DataFrame:
     """A small classification table: an id, a constant, missing values, a category, a target."""
     rng = np.random.default_rng(7)

@@ -212,7 +212,7 @@ def test_dataset_modals(alice_client, alice, experiment):
 
 def test_viewer_sees_no_apply(alice, bob_client, experiment):
     from accounts.services import member_add
-    from copilots.tests.factories import workspace_of
+    from accounts.tests.factories import workspace_of
 
     member_add(workspace=workspace_of(alice), identifier="bob", role="viewer", by=alice)
     html = bob_client.post(
