@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.services import api_key_create
+from accounts.tests.factories import workspace_of
 from copilots.models import Consultation
 from copilots.tests.factories import (
     churn_frame,
@@ -13,7 +14,6 @@ from copilots.tests.factories import (
     make_failed_run,
     make_pipeline,
     make_succeeded_run,
-    workspace_of,
 )
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from accounts.tests.factories import workspace_of
 from copilots.models import Consultation
 from copilots.selectors import envelope
 from copilots.services import consult
@@ -16,7 +17,6 @@ from copilots.tests.factories import (
     make_failed_run,
     make_pipeline,
     make_succeeded_run,
-    workspace_of,
 )
 from engine.tests.factories import make_dataset, make_project
 
