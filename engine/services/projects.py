@@ -16,8 +16,8 @@ from engine.models import Project
 NAME_MAX = Project._meta.get_field("name").max_length
 
 
-def _name_error(message: str, code: str) -> InvalidInput:
-    return InvalidInput(message, code=code, fields={"name": [(message, code)]})
+def _name_error(message: str, code: str, *, status: int = 422) -> InvalidInput:
+    return InvalidInput(message, code=code, status=status, fields={"name": [(message, code)]})
 
 
 def _clean_name(name: str) -> str:
@@ -30,11 +30,11 @@ def _clean_name(name: str) -> str:
 
 
 def _duplicate(workspace: Workspace, name: str) -> InvalidInput:
-    error = _name_error(
-        f"A project named “{name}” already exists in {workspace.name}.", "duplicate_name"
+    return _name_error(
+        f"A project named “{name}” already exists in {workspace.name}.",
+        "duplicate_name",
+        status=409,
     )
-    error.status = 409
-    return error
 
 
 def project_create(
