@@ -216,6 +216,12 @@ STUDIO_REAPER_STALE_S = envint("STUDIO_REAPER_STALE_S", 90)
 
 # Studio limits.
 STUDIO_MAX_UPLOAD_MB = envint("STUDIO_MAX_UPLOAD_MB", 200)
+# What an upload may decode to, checked from a Parquet footer or CSV header before reading and
+# again while the copy is written: a small compressed file can hold millions of rows.
+STUDIO_MAX_ROWS = envint("STUDIO_MAX_ROWS", 2_000_000)
+STUDIO_MAX_COLUMNS = envint("STUDIO_MAX_COLUMNS", 2_000)
+STUDIO_MAX_COLUMN_NAME = envint("STUDIO_MAX_COLUMN_NAME", 255)
+STUDIO_MAX_UNCOMPRESSED_MB = envint("STUDIO_MAX_UNCOMPRESSED_MB", 1024)
 STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 # Load a pipeline into the web process's cache in a background thread right after deploy.
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
