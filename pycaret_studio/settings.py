@@ -36,14 +36,21 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-DEBUG = envbool("DEBUG", True)
+# Debug pages show source, settings and every URL: only ever on when asked for.
+DEBUG = envbool("DEBUG", False)
+# With no ALLOWED_HOSTS the studio is a local install (a fresh clone, `make run`, the tests): it
+# answers only on loopback, over plain HTTP, with a SECRET_KEY generated into var/. Naming the
+# hosts it serves makes it a production install: SECRET_KEY required, secure cookies, HTTPS,
+# and static files compressed, hashed and cached for a year.
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS")
+LOCAL = not ALLOWED_HOSTS
+if LOCAL:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+    if not (LOCAL or DEBUG):
+        raise RuntimeError("SECRET_KEY must be set when the studio serves ALLOWED_HOSTS.")
     SECRET_KEY = _development_secret_key()
-
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -128,15 +135,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# In production `collectstatic` writes hashed, compressed copies and whitenoise serves them with
+# a year's max-age (a changed file gets a new name). A local install serves static/ as it is, so
+# it needs no collectstatic and picks up a new file at the next start.
+PRODUCTION_STATIC = not (LOCAL or DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-if DEBUG:
+WHITENOISE_USE_FINDERS = not PRODUCTION_STATIC
+if not PRODUCTION_STATIC:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
@@ -243,7 +255,7 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body's hx-headers,
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+if not (LOCAL or DEBUG):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
