@@ -163,7 +163,7 @@ def write_batches(
         for raw in batches:
             if raw.num_rows == 0:
                 continue
-            n_bytes += raw.nbytes
+            n_bytes += decoded_nbytes(raw)
             limits.check_rows(n_rows + raw.num_rows, exact=False)
             limits.check_data_bytes(n_bytes, exact=False)
             batch = convert_batch(raw, plan, inf_counts)
@@ -179,6 +179,23 @@ def write_batches(
         if pending:
             _write(writer, pa.Table.from_batches(pending, schema=plan.schema))
     return Written(n_rows=n_rows, inf_counts=inf_counts, preview=preview)
+
+
+def decoded_nbytes(batch: pa.RecordBatch) -> int:
+    """What `batch` holds once decoded: a dictionary-encoded text column is counted as the text
+    it expands to (from its indices and value lengths), before anything expands it."""
+    total = 0
+    for array in batch.columns:
+        if pa.types.is_dictionary(array.type) and (
+            pa.types.is_string(array.type.value_type)
+            or pa.types.is_large_string(array.type.value_type)
+            or pa.types.is_binary(array.type.value_type)
+        ):
+            lengths = pc.binary_length(array.dictionary)
+            total += (pc.sum(pc.take(lengths, array.indices)).as_py() or 0) + 4 * len(array)
+        else:
+            total += array.nbytes
+    return total
 
 
 class WriteFailed(RuntimeError):

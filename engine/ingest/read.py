@@ -192,6 +192,10 @@ def load_parquet(source: Path, filename: str, out: Path, limits: Limits) -> Load
         with file:
             _check_declared(file.metadata, limits)
             plan = plan_columns(file.schema_arrow, allow_trailing_blank=False, limits=limits)
+            text = [f.name for f in file.schema_arrow if _is_text(f.type)]
+        # Text stays dictionary-encoded while it is read, so a value repeated a million times
+        # is counted against the limits before anything expands it.
+        with pq.ParquetFile(source, read_dictionary=text) as file:
             batches = file.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=True)
             written = write_batches(batches, plan, out, limits)
     except (pa.ArrowException, OSError) as exc:  # pyarrow reports damaged pages as OSError
@@ -200,6 +204,10 @@ def load_parquet(source: Path, filename: str, out: Path, limits: Limits) -> Load
             code="bad_parquet",
         ) from None
     return Loaded(written, plan, source_format="parquet")
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
 
 
 def _check_declared(metadata: pq.FileMetaData, limits: Limits) -> None:
