@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LITELLM_LOCAL_MODEL_COST_MAP=True \
     STUDIO_VAR_DIR=/app/var \
     MEDIA_ROOT=/app/var/media \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    DEBUG=false
 
 # libgomp1: LightGBM's OpenMP runtime.
 RUN apt-get update \
@@ -21,7 +22,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=studio:studio . .
-RUN DEBUG=true SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0 \
+# Collected as production serves them: hashed and compressed (ALLOWED_HOSTS makes it production).
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=build.invalid python manage.py collectstatic --noinput -v 0 \
     && mkdir -p /app/var/media && chown -R studio:studio /app/var /app/staticfiles
 
 USER studio

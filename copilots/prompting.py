@@ -17,6 +17,9 @@ TEXT_CAP = 4_000
 LIST_CAP = 12
 ITEM_CAP = 1_000
 TRUNCATED = "__truncated__"
+# Column names are capped where they enter evidence: ingestion refuses longer names now, but a
+# dataset stored before that limit may still carry one of any length.
+NAME_CAP = 255
 
 SYSTEM_TEMPLATE = """You are the {role} of PyCaret Studio, a web studio for the PyCaret ML library.
 {task}
@@ -51,6 +54,27 @@ def _shrink(value: Any, list_limit: int, text_limit: int) -> Any:
             return [*kept, {TRUNCATED: len(value) - list_limit}]
         return [_shrink(v, list_limit, text_limit) for v in value]
     return value
+
+
+def cap_name(name: Any) -> str:
+    """A column name as evidence shows it: at most NAME_CAP characters."""
+    name = str(name)
+    return name if len(name) <= NAME_CAP else f"{name[: NAME_CAP - 1]}…"
+
+
+def cap_strings(data: Any, cap: int = TEXT_CAP) -> Any:
+    """A copy of `data` (JSON-like) with every string, keys included, cut to `cap` characters.
+
+    Evidence passes through this before redaction: each copilot caps its own long texts, and
+    this bounds whatever one of them did not foresee.
+    """
+    if isinstance(data, str):
+        return data if len(data) <= cap else data[:cap] + f"… [{len(data) - cap} more characters]"
+    if isinstance(data, dict):
+        return {cap_strings(k, cap): cap_strings(v, cap) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [cap_strings(v, cap) for v in data]
+    return data
 
 
 def cap_data(data: Any, limit: int = BLOCK_CAP_CHARS) -> Any:

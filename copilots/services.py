@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from copilots import llm
+from copilots import llm, prompting
 from copilots.consultations import copilot
 from copilots.consultations.base import NotApplicable
 from copilots.models import Consultation
@@ -80,7 +80,7 @@ def consult(*, type: str, obj: Any, user: User | None, request=None, **kw: Any) 
     links = module.links(obj)
     secrets = secret_values()
     try:
-        evidence = redact(module.build_evidence(obj, **kw), secrets)
+        evidence = redact(prompting.cap_strings(module.build_evidence(obj, **kw)), secrets)
         messages = redact(module.build_messages(evidence), secrets)
         offline = module.offline_advice(evidence)
     except Exception as exc:

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STUDIO_VAR_DIR", BASE_DIR / "var"))
@@ -36,14 +37,21 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-DEBUG = envbool("DEBUG", True)
+# Debug pages show source, settings and every URL: only ever on when asked for.
+DEBUG = envbool("DEBUG", False)
+# With no ALLOWED_HOSTS the studio is a local install (a fresh clone, `make run`, the tests): it
+# answers only on loopback, over plain HTTP, with a SECRET_KEY generated into var/. Naming the
+# hosts it serves makes it a production install: SECRET_KEY required, secure cookies, HTTPS,
+# and static files compressed, hashed and cached for a year.
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS")
+LOCAL = not ALLOWED_HOSTS
+if LOCAL:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+    if not (LOCAL or DEBUG):
+        raise RuntimeError("SECRET_KEY must be set when the studio serves ALLOWED_HOSTS.")
     SECRET_KEY = _development_secret_key()
-
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -56,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "csp",
     "ninja",
     "accounts",
     "engine",
@@ -65,6 +74,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,15 +138,20 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# In production `collectstatic` writes hashed, compressed copies and whitenoise serves them with
+# a year's max-age (a changed file gets a new name). A local install serves static/ as it is, so
+# it needs no collectstatic and picks up a new file at the next start.
+PRODUCTION_STATIC = not (LOCAL or DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-if DEBUG:
+WHITENOISE_USE_FINDERS = not PRODUCTION_STATIC
+if not PRODUCTION_STATIC:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
@@ -216,6 +231,12 @@ STUDIO_REAPER_STALE_S = envint("STUDIO_REAPER_STALE_S", 90)
 
 # Studio limits.
 STUDIO_MAX_UPLOAD_MB = envint("STUDIO_MAX_UPLOAD_MB", 200)
+# What an upload may decode to, checked from a Parquet footer or CSV header before reading and
+# again while the copy is written: a small compressed file can hold millions of rows.
+STUDIO_MAX_ROWS = envint("STUDIO_MAX_ROWS", 2_000_000)
+STUDIO_MAX_COLUMNS = envint("STUDIO_MAX_COLUMNS", 2_000)
+STUDIO_MAX_COLUMN_NAME = envint("STUDIO_MAX_COLUMN_NAME", 255)
+STUDIO_MAX_UNCOMPRESSED_MB = envint("STUDIO_MAX_UNCOMPRESSED_MB", 1024)
 STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 # Load a pipeline into the web process's cache in a background thread right after deploy.
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
@@ -232,12 +253,30 @@ COPILOT_MAX_TOKENS = envint("COPILOT_MAX_TOKENS", 1200)
 COPILOT_THROTTLE_PER_MINUTE = envint("COPILOT_THROTTLE_PER_MINUTE", 20)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+# Scripts, styles and everything else come from the studio itself: no inline script, no style
+# attribute, no eval (templates keep their behaviour in static/js, and base.html tells htmx not to
+# inject its indicator <style>). Swagger UI's stylesheet draws its icons as data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body's hx-headers, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG:
+if not (LOCAL or DEBUG):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)

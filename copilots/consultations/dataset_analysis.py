@@ -82,10 +82,11 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
     missing, constant, id_like, high_card = [], [], [], []
     for column in dataset.columns:
         name = column["name"]
+        shown = prompting.cap_name(name)
         miss = column.get("missing") or 0
         unique = column.get("unique") or 0
         summary = {
-            "name": name,
+            "name": shown,
             "kind": column.get("kind"),
             "dtype": column.get("dtype"),
             "missing": miss,
@@ -100,13 +101,13 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
             ]
         columns.append(summary)
         if miss:
-            missing.append({"column": name, "missing": miss, "share": round(miss / n_rows, 4)})
+            missing.append({"column": shown, "missing": miss, "share": round(miss / n_rows, 4)})
         if is_constant(column):
             constant.append(name)
         elif is_id_like(column, n_rows):
             id_like.append(name)
         elif is_high_cardinality(column):
-            high_card.append({"column": name, "unique": unique})
+            high_card.append({"column": shown, "unique": unique})
     missing.sort(key=lambda m: -m["share"])
     excluded = set(constant) | set(id_like)
     candidates = _target_candidates(dataset, excluded)
@@ -136,8 +137,8 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
         "columns": columns[:200],
         "findings": {
             "missing": missing,
-            "constant": constant,
-            "id_like": id_like,
+            "constant": [prompting.cap_name(n) for n in constant],
+            "id_like": [prompting.cap_name(n) for n in id_like],
             "high_cardinality": high_card,
             "target": target_info,
             "target_candidates": candidates,

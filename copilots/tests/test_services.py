@@ -441,6 +441,23 @@ def test_provider_keys_from_the_environment_are_redacted(
     assert "anthropic-secret-value-123456" not in json.dumps(llm_server.requests[0].body)
 
 
+def test_an_80_kb_column_name_is_capped_in_the_evidence(alice):
+    # Ingestion refuses such a name now; a dataset stored before that limit may still have one.
+    # Dots put a word boundary before every letter: the shape that made redaction quadratic.
+    dataset = make_churn_experiment(alice).dataset
+    long_name = "customer.id." * 7_000
+    dataset.columns[0]["name"] = long_name  # customer_id: an ID-like column the advice names
+    dataset.save()
+    consultation = consult(type="dataset_analysis", obj=dataset, user=alice)
+    advice = envelope(consultation)
+    id_like = next(r for r in advice["risks"] if r["name"] == "ID-like columns")
+    assert "customer.id.customer.id." in id_like["evidence"]
+    stored = json.dumps({"messages": consultation.messages, "advice": advice}, default=str)
+    assert long_name[:1_000] not in stored
+    user_text = consultation.messages[1]["content"]
+    assert len(_data_block(user_text)["columns"][0]["name"]) <= 255
+
+
 # Dataset analysis and experiment design.
 
 

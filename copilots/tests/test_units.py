@@ -155,6 +155,79 @@ def test_short_env_values_are_not_redacted(monkeypatch):
     assert redact_text("yes, this stays") == "yes, this stays"
 
 
+def test_redaction_finishes_on_pathological_megabyte_inputs():
+    """Each input is 1 MB shaped to make a backtracking engine go quadratic (the URL-credential
+    pattern took minutes on such a string); a linear engine finishes in well under a second."""
+    code = """
+import django
+django.setup()
+from copilots.redaction import redact_text
+mb = 1_000_000
+inputs = [
+    "a." * (mb // 2),                      # a word boundary before every letter, no '://'
+    "a-" * (mb // 2),
+    "x+" * (mb // 2) + "://",
+    "ab://" * (mb // 5),                   # a scheme every five characters, never an '@'
+    "Bearer" + " " * mb,
+    "n" * mb,                              # an 1 MB column name
+    ("pck_" + "A" * 40 + " ") * (mb // 45),
+]
+for text in inputs:
+    redacted = redact_text(text, secrets=["a-secret-value"])
+    assert len(redacted) < 250_000, len(redacted)
+print("done")
+"""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pycaret_studio.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,  # the process start-up (Django) is most of it
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "done"
+
+
+def test_a_long_string_is_cut_after_its_secrets_are_redacted():
+    from copilots.redaction import STRING_CAP
+
+    key = "pck_" + "Zx9" * 14
+    head = "u" * (STRING_CAP - 20)
+    # The URL's password straddles the cap: it is redacted whole before the string is cut.
+    text = f"{key} {head}postgresql://studio:hunter2hunter2@db:5432/x" + "t" * 500_000
+    redacted = redact_text(text, secrets=[])
+    assert key not in redacted and "hunter2" not in redacted and "hunter" not in redacted
+    assert redacted.startswith("pck_[REDACTED] ")
+    assert redacted.endswith(f"… [{len(text) - STRING_CAP} more characters]")
+    assert len(redacted) < STRING_CAP + 100
+
+
+def test_redaction_still_covers_every_shape():
+    text = (
+        "pck_abcd1234 mysql://root:toor@db/x "
+        "https://ghp_aaaaaaaaaaaaaaaaaaaaaaaa@github.com/o/r sk-ant-0123456789abcdefghijkl "
+        "AKIAABCDEFGHIJKLMNOP ghp_0123456789abcdefghijABCD Authorization: Bearer abc.def-ghi_jkl012 "
+        "token   0123456789abcdef0123 the env value a-secret-value-here"
+    )
+    redacted = redact_text(text, secrets=["a-secret-value-here"])
+    for secret in (
+        "abcd1234",
+        "toor",
+        "ghp_aaaa",
+        "0123456789abcdefghijkl",
+        "AKIAABCDEFGHIJKLMNOP",
+        "ghp_0123",
+        "abc.def-ghi_jkl012",
+        "0123456789abcdef0123",
+        "a-secret-value-here",
+    ):
+        assert secret not in redacted, secret
+    assert "mysql://[REDACTED]@db/x" in redacted
+    assert "Bearer [REDACTED]" in redacted and "token [REDACTED]" in redacted
+
+
 # Verdicts.
 
 

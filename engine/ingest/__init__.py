@@ -21,13 +21,21 @@ import pyarrow.parquet as pq
 
 from engine.ingest.convert import WriteFailed
 from engine.ingest.errors import IngestError, format_size
+from engine.ingest.limits import Limits
 from engine.ingest.profile import json_safe, profile_parquet
 from engine.ingest.read import load_parquet, load_text
 
 if TYPE_CHECKING:
     import pandas
 
-__all__ = ["IngestError", "IngestResult", "WriteFailed", "ingest_file", "read_parquet_frame"]
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "Limits",
+    "WriteFailed",
+    "ingest_file",
+    "read_parquet_frame",
+]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 MIN_ROWS = 10
@@ -48,12 +56,21 @@ class IngestResult:
     preview: list[dict]
 
 
-def ingest_file(*, source: Path, filename: str, parquet_out: Path, max_bytes: int) -> IngestResult:
+def ingest_file(
+    *,
+    source: Path,
+    filename: str,
+    parquet_out: Path,
+    max_bytes: int,
+    limits: Limits | None = None,
+) -> IngestResult:
     """Validate `source`, write its normalised Parquet copy to `parquet_out` and profile it.
 
-    Raises IngestError (413 or 422) for a file that cannot become a dataset; on any failure
-    nothing is left at `parquet_out`.
+    `max_bytes` bounds the file as uploaded, `limits` what it decodes to. Raises IngestError
+    (413 or 422) for a file that cannot become a dataset; on any failure nothing is left at
+    `parquet_out`.
     """
+    limits = limits or Limits()
     source, parquet_out = Path(source), Path(parquet_out)
     suffix = Path(filename).suffix.lower()
     if suffix not in (*TEXT_SUFFIXES, ".parquet"):
@@ -78,9 +95,9 @@ def ingest_file(*, source: Path, filename: str, parquet_out: Path, max_bytes: in
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as pool:
             digest = pool.submit(_sha256, source)  # hashlib lets go of the GIL: this overlaps
             if suffix == ".parquet":
-                loaded = load_parquet(source, filename, partial)
+                loaded = load_parquet(source, filename, partial, limits)
             else:
-                loaded = load_text(source, filename, size, partial)
+                loaded = load_text(source, filename, size, partial, limits)
             n_rows, n_cols = loaded.written.n_rows, len(loaded.plan.indices)
             _check_shape(n_rows, n_cols, loaded.source_format)
             columns, column_warnings = profile_parquet(

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.ingest.errors import IngestError, quote_names
+from engine.ingest.limits import Limits
 
 PREVIEW_ROWS = 20
 ROW_GROUP_BYTES = 16 * 2**20  # what is held in memory before each write
@@ -37,13 +38,14 @@ class Written:
     preview: list[dict]
 
 
-def plan_columns(source: pa.Schema, *, allow_trailing_blank: bool) -> ColumnPlan:
+def plan_columns(source: pa.Schema, *, allow_trailing_blank: bool, limits: Limits) -> ColumnPlan:
     """Validate the header and choose a Parquet-friendly type for every column.
 
     `allow_trailing_blank` drops a last column with no name and no values, which is what a
     delimiter at the end of every line produces.
     """
     names = [name.strip() for name in source.names]
+    limits.check_columns(names)
     indices = list(range(len(names)))
     warnings = []
     if (
@@ -144,17 +146,26 @@ def convert_batch(batch: pa.RecordBatch, plan: ColumnPlan, inf_counts: list[int]
     return pa.RecordBatch.from_arrays(arrays, schema=plan.schema)
 
 
-def write_batches(batches: Iterable[pa.RecordBatch], plan: ColumnPlan, path: Path) -> Written:
-    """Convert `batches` and write them in row groups of about ROW_GROUP_BYTES."""
+def write_batches(
+    batches: Iterable[pa.RecordBatch], plan: ColumnPlan, path: Path, limits: Limits
+) -> Written:
+    """Convert `batches` and write them in row groups of about ROW_GROUP_BYTES.
+
+    Rows and decoded bytes are counted as they arrive, and the copy stops at the first batch
+    that takes either past its limit.
+    """
     inf_counts = [0] * len(plan.indices)
     preview: list[dict] = []
-    n_rows = 0
+    n_rows = n_bytes = 0
     pending: list[pa.RecordBatch] = []
     pending_bytes = pending_rows = 0
     with _open_writer(path, plan.schema) as writer:
         for raw in batches:
             if raw.num_rows == 0:
                 continue
+            n_bytes += decoded_nbytes(raw)
+            limits.check_rows(n_rows + raw.num_rows, exact=False)
+            limits.check_data_bytes(n_bytes, exact=False)
             batch = convert_batch(raw, plan, inf_counts)
             if len(preview) < PREVIEW_ROWS:
                 preview.extend(batch.slice(0, PREVIEW_ROWS - len(preview)).to_pylist())
@@ -168,6 +179,23 @@ def write_batches(batches: Iterable[pa.RecordBatch], plan: ColumnPlan, path: Pat
         if pending:
             _write(writer, pa.Table.from_batches(pending, schema=plan.schema))
     return Written(n_rows=n_rows, inf_counts=inf_counts, preview=preview)
+
+
+def decoded_nbytes(batch: pa.RecordBatch) -> int:
+    """What `batch` holds once decoded: a dictionary-encoded text column is counted as the text
+    it expands to (from its indices and value lengths), before anything expands it."""
+    total = 0
+    for array in batch.columns:
+        if pa.types.is_dictionary(array.type) and (
+            pa.types.is_string(array.type.value_type)
+            or pa.types.is_large_string(array.type.value_type)
+            or pa.types.is_binary(array.type.value_type)
+        ):
+            lengths = pc.binary_length(array.dictionary)
+            total += (pc.sum(pc.take(lengths, array.indices)).as_py() or 0) + 4 * len(array)
+        else:
+            total += array.nbytes
+    return total
 
 
 class WriteFailed(RuntimeError):

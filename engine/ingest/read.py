@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from engine.ingest.convert import ColumnPlan, Written, plan_columns, write_batches
 from engine.ingest.errors import IngestError, format_size
+from engine.ingest.limits import Limits
 from engine.ingest.sniff import DELIMITER_NAMES, TextFormat, sniff_text
 
 BLOCK_BYTES = 1 << 20
@@ -50,12 +51,12 @@ class _RowTooLong(_Retry):
     """One record is longer than a read block."""
 
 
-def load_text(source: Path, filename: str, size: int, out: Path) -> Loaded:
+def load_text(source: Path, filename: str, size: int, out: Path, limits: Limits) -> Loaded:
     fmt = sniff_text(source, filename, size)
     encoding, whole_file, block = fmt.arrow_encoding, False, BLOCK_BYTES
     while True:
         try:
-            loaded = _csv_pass(source, fmt, encoding, whole_file, block, out)
+            loaded = _csv_pass(source, fmt, encoding, whole_file, block, out, limits)
         except _NotUtf8:
             if encoding not in _FALLBACK:
                 raise IngestError("The file's text encoding could not be recognised.") from None
@@ -86,7 +87,13 @@ def load_text(source: Path, filename: str, size: int, out: Path) -> Loaded:
 
 
 def _csv_pass(
-    source: Path, fmt: TextFormat, encoding: str, whole_file: bool, block: int, out: Path
+    source: Path,
+    fmt: TextFormat,
+    encoding: str,
+    whole_file: bool,
+    block: int,
+    out: Path,
+    limits: Limits,
 ) -> Loaded:
     read = pcsv.ReadOptions(
         use_threads=True, block_size=block, encoding=encoding, skip_rows=fmt.skip_rows
@@ -111,8 +118,8 @@ def _csv_pass(
             schema, batches = reader.schema, reader
         if any(pa.types.is_binary(f.type) for f in schema):
             raise _NotUtf8()  # pyarrow keeps undecodable columns as bytes
-        plan = plan_columns(schema, allow_trailing_blank=True)
-        written = write_batches(batches, plan, out)
+        plan = plan_columns(schema, allow_trailing_blank=True, limits=limits)
+        written = write_batches(batches, plan, out, limits)
     except UnicodeDecodeError as exc:
         raise _NotUtf8() from exc
     except pa.ArrowInvalid as exc:
@@ -173,7 +180,7 @@ def _ragged_error(source: Path, fmt: TextFormat, encoding: str, message: str) ->
     )
 
 
-def load_parquet(source: Path, filename: str, out: Path) -> Loaded:
+def load_parquet(source: Path, filename: str, out: Path, limits: Limits) -> Loaded:
     try:
         file = pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as exc:
@@ -183,15 +190,31 @@ def load_parquet(source: Path, filename: str, out: Path) -> Loaded:
         ) from None
     try:
         with file:
-            plan = plan_columns(file.schema_arrow, allow_trailing_blank=False)
+            _check_declared(file.metadata, limits)
+            plan = plan_columns(file.schema_arrow, allow_trailing_blank=False, limits=limits)
+            text = [f.name for f in file.schema_arrow if _is_text(f.type)]
+        # Text stays dictionary-encoded while it is read, so a value repeated a million times
+        # is counted against the limits before anything expands it.
+        with pq.ParquetFile(source, read_dictionary=text) as file:
             batches = file.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=True)
-            written = write_batches(batches, plan, out)
+            written = write_batches(batches, plan, out, limits)
     except (pa.ArrowException, OSError) as exc:  # pyarrow reports damaged pages as OSError
         raise IngestError(
             f"'{filename}' is damaged or not a Parquet file ({_first_line(str(exc))}).",
             code="bad_parquet",
         ) from None
     return Loaded(written, plan, source_format="parquet")
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
+
+
+def _check_declared(metadata: pq.FileMetaData, limits: Limits) -> None:
+    """Refuse from the footer alone, before a single page is decompressed."""
+    limits.check_rows(metadata.num_rows, exact=True)
+    declared = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    limits.check_data_bytes(declared, exact=True)
 
 
 def _first_line(message: str, limit: int = 300) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.access import require
 from accounts.models import User
 from engine.errors import TooLarge
-from engine.ingest import IngestError, ingest_file
+from engine.ingest import IngestError, Limits, ingest_file
 from engine.models import Dataset, Project
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,15 @@ FILENAME_MAX = Dataset._meta.get_field("original_filename").max_length
 
 def max_upload_bytes() -> int:
     return settings.STUDIO_MAX_UPLOAD_MB * MB
+
+
+def ingest_limits() -> Limits:
+    return Limits(
+        max_rows=settings.STUDIO_MAX_ROWS,
+        max_columns=settings.STUDIO_MAX_COLUMNS,
+        max_column_name=settings.STUDIO_MAX_COLUMN_NAME,
+        max_data_bytes=settings.STUDIO_MAX_UNCOMPRESSED_MB * MB,
+    )
 
 
 def too_large_message() -> str:
@@ -108,6 +117,7 @@ def dataset_ingest(
             filename=filename,
             parquet_out=Path(settings.MEDIA_ROOT) / parquet_rel,
             max_bytes=max_bytes,
+            limits=ingest_limits(),
         )
         with transaction.atomic():
             dataset = Dataset.objects.create(

@@ -178,7 +178,9 @@ def _execute(run: Run, sink: RunEventSink) -> str:
     if sink.is_cancelled() or not _record_success(run, result):
         shutil.rmtree(work_dir, ignore_errors=True)
         run_mark_cancelled(run_id=run.pk)
-        return Run.objects.values_list("status", flat=True).get(pk=run.pk)
+        # The row is gone when its project was deleted while the run was running.
+        status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        return status or RunStatus.CANCELLED
     return RunStatus.SUCCEEDED
 
 

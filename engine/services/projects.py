@@ -1,4 +1,4 @@
-"""Writes for projects: create, rename, delete."""
+"""Writes for projects: create, rename, delete (with everything under the project)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.access import require
 from accounts.models import User, Workspace
+from accounts.services import audit_record
+from copilots.models import Consultation
+from engine import storage
 from engine.errors import InvalidInput
-from engine.models import Project
+from engine.models import BatchPrediction, Deployment, DeploymentRevision, Project, Run
 
 NAME_MAX = Project._meta.get_field("name").max_length
 
@@ -93,22 +97,82 @@ def project_update(
 
 
 def project_delete(*, project: Project, user: User | None = None, request=None) -> None:
-    """Delete a project with its datasets, experiments and runs, and then their files."""
-    require(request, project.workspace, "write", user=user)
-    media = Path(settings.MEDIA_ROOT)
-    folders = {
-        (media / path).parent
+    """Delete a project and everything under it in one transaction, then its files.
+
+    Its deployments are deactivated first, and everything else goes with them: datasets,
+    experiments, runs and their events, pipelines, deployments with their history, prediction
+    logs, samples and batches, and the consultations about any of them. Taking live endpoints
+    down is a deploy decision, so a project that serves predictions needs 'deploy' as well as
+    'write'. The dataset, run and batch folders are removed once the deletion has committed.
+    """
+    workspace = project.workspace
+    require(request, workspace, "write", user=user)
+    live = sorted(project.deployments.filter(is_active=True).values_list("slug", flat=True))
+    if live:
+        require(request, workspace, "deploy", user=user)
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().filter(pk=project.pk)
+        if not list(locked.values_list("pk", flat=True)):
+            return  # a concurrent delete got there first
+        folders = _project_folders(project)
+        deployments = Deployment.objects.filter(project=project)
+        # Deactivated in the same transaction: no reader ever sees a deleted project serving.
+        live = sorted(deployments.filter(is_active=True).values_list("slug", flat=True))
+        deployments.update(is_active=False)
+        counts = {
+            "datasets": project.datasets.count(),
+            "experiments": project.experiments.count(),
+            "runs": Run.objects.filter(experiment__project=project).count(),
+            "pipelines": project.pipelines.count(),
+            "deployments": deployments.count(),
+        }
+        Consultation.objects.filter(
+            Q(project=project)
+            | Q(dataset__project=project)
+            | Q(experiment__project=project)
+            | Q(run__experiment__project=project)
+            | Q(pipeline__project=project)
+            | Q(deployment__project=project)
+        ).delete()
+        # PROTECT foreign keys point from the newer rows at the older ones (a batch or a
+        # revision at its pipeline, a pipeline at its run, an experiment at its dataset), so
+        # they go newest first.
+        BatchPrediction.objects.filter(deployment__project=project).delete()
+        DeploymentRevision.objects.filter(deployment__project=project).delete()
+        deployments.delete()
+        project.pipelines.all().delete()
+        project.experiments.all().delete()
+        project.datasets.all().delete()
+        audit_record(
+            action="project.deleted",
+            request=request,
+            actor=user,
+            workspace=workspace,
+            target=project,
+            metadata={"name": project.name, "deactivated": live, **counts},
+        )
+        project.delete()
+        transaction.on_commit(lambda: _remove_folders(folders))
+
+
+def _project_folders(project: Project) -> list[Path]:
+    """The folders under MEDIA_ROOT that hold only this project's files."""
+    folders = [
+        storage.media_path(path).parent
         for path in project.datasets.values_list("original_path", flat=True)
         if path
-    }
-    with transaction.atomic():
-        # Experiments protect their dataset, so they go first.
-        project.experiments.all().delete()
-        project.delete()
+    ]
+    run_ids = Run.objects.filter(experiment__project=project).values_list("pk", flat=True)
+    folders += [storage.run_media_dir(run_id) for run_id in run_ids]
+    deployment_ids = project.deployments.values_list("pk", flat=True)
+    folders += [storage.batch_dir(deployment_id) for deployment_id in deployment_ids]
+    return folders
 
-        def remove_files() -> None:
-            for folder in folders:
-                if folder.is_relative_to(media / "datasets"):
-                    shutil.rmtree(folder, ignore_errors=True)
 
-        transaction.on_commit(remove_files)
+def _remove_folders(folders: list[Path]) -> None:
+    media = Path(settings.MEDIA_ROOT).resolve()
+    for folder in folders:
+        folder = folder.resolve()
+        # Only whole folders below the engine's own top-level folders, never MEDIA_ROOT itself.
+        if folder.is_relative_to(media) and len(folder.relative_to(media).parts) >= 2:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -192,6 +192,81 @@ def test_the_service_refuses_a_file_over_the_limit(alice, project, media):
     assert files_under(media) == []
 
 
+def zstd_bomb(n_rows: int = 10_000_000) -> bytes:
+    """About 87 KB of zstd Parquet that decodes to ten million rows."""
+    zeros = np.zeros(n_rows, dtype=np.int64)
+    buffer = io.BytesIO()
+    pd.DataFrame({"a": zeros, "b": zeros * 0.5}).to_parquet(
+        buffer, compression="zstd", index=False, row_group_size=n_rows
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("door", ["api", "page", "htmx"])
+def test_a_decompression_bomb_is_refused_and_leaves_nothing(alice_client, project, media, door):
+    bomb = zstd_bomb()
+    assert len(bomb) < 200_000
+    if door == "api":
+        response = api_upload(alice_client, project, "bomb.parquet", bomb)
+        body = response.json()
+        assert body["code"] == "too_many_rows"
+        message = body["detail"]
+    else:
+        response = page_upload(alice_client, project, "bomb.parquet", bomb, htmx=door == "htmx")
+        message = html.unescape(response.content.decode())
+    assert response.status_code == 413
+    assert "The file has 10,000,000 rows" in message
+    assert "(STUDIO_MAX_ROWS)" in message
+    assert not Dataset.objects.exists()
+    assert files_under(media) == []
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+def test_an_8000_column_csv_is_refused_with_a_clear_message(alice_client, project, media, door):
+    header = ",".join(f"feature_{i}" for i in range(8_000))
+    data = (header + "\n" + (",".join(["1"] * 8_000) + "\n") * 12).encode()
+    if door == "api":
+        response = api_upload(alice_client, project, "wide.csv", data)
+        message = response.json()["detail"]
+    else:
+        response = page_upload(alice_client, project, "wide.csv", data)
+        message = html.unescape(response.content.decode())
+    assert response.status_code == 413
+    assert "The file has 8,000 columns; this studio's limit is 2,000 (STUDIO_MAX_COLUMNS)." in (
+        message
+    )
+    assert not Dataset.objects.exists()
+    assert files_under(media) == []
+
+
+def test_the_limits_come_from_the_settings(alice_client, project, media, settings):
+    settings.STUDIO_MAX_ROWS = 20
+    settings.STUDIO_MAX_COLUMNS = 3
+    settings.STUDIO_MAX_COLUMN_NAME = 10
+    long_csv = ("a,b\n" + rows(30, "{i},{j}\n")).encode()
+    wide_csv = ("a,b,c,d\n" + rows(12, "{i},{j},1,2\n")).encode()
+    named_csv = ("a,much_too_long_name\n" + rows(12, "{i},{j}\n")).encode()
+    cases = [
+        (long_csv, 413, "too_many_rows", "more than 20 rows; this studio's limit is 20"),
+        (wide_csv, 413, "too_many_columns", "4 columns; this studio's limit is 3"),
+        (named_csv, 422, "column_name_too_long", "18 characters long"),
+    ]
+    for data, status, code, message in cases:
+        response = api_upload(alice_client, project, "limited.csv", data)
+        assert (response.status_code, response.json()["code"]) == (status, code)
+        assert message in response.json()["detail"]
+    settings.STUDIO_MAX_ROWS, settings.STUDIO_MAX_UNCOMPRESSED_MB = 1_000_000, 1
+    zeros = pd.DataFrame({"a": np.zeros(200_000), "b": np.zeros(200_000)})
+    buffer = io.BytesIO()
+    zeros.to_parquet(buffer, index=False, compression="zstd", use_dictionary=False)
+    assert buffer.tell() < MB
+    response = api_upload(alice_client, project, "big.parquet", buffer.getvalue())
+    assert (response.status_code, response.json()["code"]) == (413, "too_large_uncompressed")
+    assert "limit is 1 MB (STUDIO_MAX_UNCOMPRESSED_MB)" in response.json()["detail"]
+    assert not Dataset.objects.exists()
+    assert files_under(media) == []
+
+
 # Real-world shapes, through the API.
 
 

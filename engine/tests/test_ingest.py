@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.ingest import IngestError, IngestResult, ingest_file, read_parquet_frame
+from engine.ingest import IngestError, IngestResult, Limits, ingest_file, read_parquet_frame
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 50 * 2**20
@@ -537,3 +537,116 @@ def test_web_process_import_stays_light(tmp_path):
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- limits on what a file may become ---------------------------------------------------------
+
+
+def ingest_limited(tmp_path: Path, name: str, data: bytes, limits: Limits) -> IngestResult:
+    source = tmp_path / "upload" / name
+    source.parent.mkdir(exist_ok=True)
+    source.write_bytes(data)
+    return ingest_file(
+        source=source,
+        filename=name,
+        parquet_out=tmp_path / "out" / "data.parquet",
+        max_bytes=LIMIT,
+        limits=limits,
+    )
+
+
+def refused(tmp_path: Path, name: str, data: bytes, limits: Limits = Limits()) -> IngestError:
+    with pytest.raises(IngestError) as caught:
+        ingest_limited(tmp_path, name, data, limits)
+    assert not (tmp_path / "out" / "data.parquet").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+    return caught.value
+
+
+def zstd_bomb(n_rows: int = 10_000_000) -> bytes:
+    """About 87 KB that declares ten million rows: what a decompression bomb looks like."""
+    zeros = np.zeros(n_rows, dtype=np.int64)
+    table = pa.table({"a": zeros, "b": zeros.astype(np.float64)})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", row_group_size=n_rows)
+    return sink.getvalue().to_pybytes()
+
+
+def test_a_parquet_bomb_is_refused_from_its_footer_without_decoding(tmp_path, monkeypatch):
+    bomb = zstd_bomb()
+    assert len(bomb) < 200_000
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a page was decoded")
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", no_decoding)
+    monkeypatch.setattr(pq.ParquetFile, "read", no_decoding)
+    error = refused(tmp_path, "bomb.parquet", bomb)
+    assert error.status == 413
+    assert error.code == "too_many_rows"
+    assert "10,000,000 rows" in error.message
+    assert "2,000,000 (STUDIO_MAX_ROWS)" in error.message
+
+
+def test_a_csv_over_the_row_limit_is_stopped_while_streaming(tmp_path):
+    data = csv("a,b", numbered(500)).encode()
+    error = refused(tmp_path, "long.csv", data, Limits(max_rows=100))
+    assert (error.status, error.code) == (413, "too_many_rows")
+    assert "more than 100 rows" in error.message and "STUDIO_MAX_ROWS" in error.message
+    assert ingest_limited(tmp_path, "long.csv", data, Limits(max_rows=500)).n_rows == 500
+
+
+def test_an_8000_column_csv_is_refused(tmp_path):
+    header = ",".join(f"c{i}" for i in range(8_000))
+    data = csv(header, [",".join(["1"] * 8_000)] * 12).encode()
+    error = refused(tmp_path, "wide.csv", data)
+    assert (error.status, error.code) == (413, "too_many_columns")
+    assert error.message == (
+        "The file has 8,000 columns; this studio's limit is 2,000 (STUDIO_MAX_COLUMNS)."
+    )
+
+
+def test_a_wide_parquet_file_is_refused(tmp_path):
+    table = pa.table({f"c{i}": [1] * 12 for i in range(30)})
+    error = refused(tmp_path, "wide.parquet", parquet_bytes(table), Limits(max_columns=20))
+    assert (error.status, error.code) == (413, "too_many_columns")
+    assert "30 columns" in error.message
+
+
+@pytest.mark.parametrize("name", ["x.csv", "x.parquet"])
+def test_a_column_name_over_the_limit_is_refused(tmp_path, name):
+    long_name = "n" * 80_000
+    if name.endswith(".csv"):
+        data = csv(f"a,{long_name}", numbered(12)).encode()
+    else:
+        data = parquet_bytes(pa.table({"a": range(12), long_name: range(12)}))
+    error = refused(tmp_path, name, data)
+    assert (error.status, error.code) == (422, "column_name_too_long")
+    assert "Column 2's name is 80,000 characters long" in error.message
+    assert "255 (STUDIO_MAX_COLUMN_NAME)" in error.message
+    assert len(error.message) < 300
+
+
+def test_a_parquet_file_declaring_too_much_data_is_refused_from_its_footer(tmp_path):
+    table = pa.table({"a": np.arange(50_000), "b": np.arange(50_000) * 0.5})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", use_dictionary=False)
+    error = refused(
+        tmp_path, "big.parquet", sink.getvalue().to_pybytes(), Limits(max_data_bytes=2**19)
+    )
+    assert (error.status, error.code) == (413, "too_large_uncompressed")
+    assert "decompresses to " in error.message and "more than" not in error.message
+    assert "512 KB (STUDIO_MAX_UNCOMPRESSED_MB)" in error.message
+
+
+def test_data_that_only_grows_when_decoded_is_stopped_while_streaming(tmp_path):
+    # One long value repeated: dictionary encoding keeps the footer's sizes tiny, and the
+    # decoded column is 20,000 copies of it.
+    table = pa.table({"a": np.arange(20_000), "s": ["x" * 10_000] * 20_000})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    assert len(data) < 100_000
+    error = refused(tmp_path, "grows.parquet", data, Limits(max_data_bytes=50 * 2**20))
+    assert (error.status, error.code) == (413, "too_large_uncompressed")
+    assert "more than 50 MB" in error.message

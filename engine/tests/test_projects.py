@@ -77,6 +77,157 @@ def test_project_delete_removes_datasets_experiments_and_files(
     assert not folder.exists()
 
 
+# Deleting a project that has been promoted and deployed.
+
+
+@pytest.fixture
+def deployed(alice, media, settings):
+    """A project with every kind of row and file under it, and another project beside it."""
+    from django.utils import timezone
+
+    from copilots.models import Consultation
+    from engine.models import (
+        BatchPrediction,
+        PredictionRequest,
+        PredictionSample,
+        RunEvent,
+        RunStatus,
+    )
+    from engine.services.deployments import deployment_deploy
+    from engine.services.pipelines import pipeline_promote
+    from engine.storage import batch_dir, media_relative, run_media_dir
+
+    settings.STUDIO_SERVING_WARM_UP = False
+    project = make_project(alice, "Churn")
+    dataset = make_dataset(project, breast_cancer_frame(), user=alice)
+    experiment = make_experiment(dataset, target="target", user=alice)
+    run = Run.objects.create(
+        experiment=experiment,
+        plan={"kind": "create", "model_id": "lr"},
+        status=RunStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        model_id="lr",
+        artifact_path="",
+        artifact_sha256="b" * 64,
+        created_by=alice,
+    )
+    folder = run_media_dir(run.pk)
+    folder.mkdir(parents=True)
+    (folder / "pipeline.pkl").write_bytes(b"not really a pipeline")
+    (folder / "auc.png").write_bytes(b"plot")
+    run.artifact_path = media_relative(folder / "pipeline.pkl")
+    run.save()
+    RunEvent.objects.create(run=run, seq=1, message="finished")
+    pipeline = pipeline_promote(run=run, user=alice, name="churn-model")
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="churn-live")
+    PredictionRequest.objects.create(deployment=deployment, n_rows=1)
+    PredictionSample.objects.create(deployment=deployment, inputs={"a": 1})
+    batches = batch_dir(deployment.pk)
+    batches.mkdir(parents=True)
+    (batches / "in.csv").write_text("a\n1\n")
+    (batches / "in-predictions.csv").write_text("a,label\n1,0\n")
+    BatchPrediction.objects.create(
+        deployment=deployment,
+        pipeline=pipeline,
+        status=RunStatus.SUCCEEDED,
+        input_filename="in.csv",
+        input_path=media_relative(batches / "in.csv"),
+        output_path=media_relative(batches / "in-predictions.csv"),
+        created_by=alice,
+    )
+    for links in ({"dataset": dataset}, {"run": run}, {"pipeline": pipeline}):
+        Consultation.objects.create(
+            type="dataset_analysis", workspace=project.workspace, project=project, **links
+        )
+    Consultation.objects.create(
+        type="drift_analysis", workspace=project.workspace, deployment=deployment
+    )
+    other = make_project(alice, "Fraud")
+    other_dataset = make_dataset(other, breast_cancer_frame(), user=alice)
+    return {
+        "project": project,
+        "deployment": deployment,
+        "folders": [
+            media / dataset.original_path.rsplit("/", 1)[0],
+            folder,
+            batches,
+        ],
+        "other": other,
+        "other_folder": media / other_dataset.original_path.rsplit("/", 1)[0],
+    }
+
+
+def assert_everything_under_it_is_gone(deployed) -> None:
+    from accounts.models import AuditEvent
+    from copilots.models import Consultation
+    from engine.models import (
+        BatchPrediction,
+        Deployment,
+        DeploymentRevision,
+        Experiment,
+        Pipeline,
+        PredictionRequest,
+        PredictionSample,
+        RunEvent,
+    )
+
+    assert list(Project.objects.values_list("name", flat=True)) == ["Fraud"]
+    for model in (Experiment, Run, RunEvent, Pipeline, Deployment, DeploymentRevision):
+        assert not model.objects.exists(), model.__name__
+    for model in (PredictionRequest, PredictionSample, BatchPrediction, Consultation):
+        assert not model.objects.exists(), model.__name__
+    assert list(Dataset.objects.values_list("project", flat=True)) == [deployed["other"].pk]
+    for folder in deployed["folders"]:
+        assert not folder.exists(), folder
+    assert deployed["other_folder"].is_dir()
+    event = AuditEvent.objects.get(action="project.deleted")
+    assert event.target_id == str(deployed["project"].pk)
+    assert event.metadata["name"] == "Churn"
+    assert event.metadata["deactivated"] == ["churn-live"]
+    assert (event.metadata["pipelines"], event.metadata["runs"]) == (1, 1)
+
+
+def test_deleting_a_deployed_project_through_the_api_removes_everything_under_it(
+    alice_client, deployed, django_capture_on_commit_callbacks
+):
+    project = deployed["project"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.delete(f"/api/v1/projects/{project.pk}")
+    assert response.status_code == 204
+    assert_everything_under_it_is_gone(deployed)
+    predict = alice_client.post(
+        "/api/v1/deployments/churn-live/predict", {"rows": [{}]}, content_type="application/json"
+    )
+    assert predict.status_code == 404
+
+
+def test_deleting_a_deployed_project_from_its_page(
+    alice_client, deployed, django_capture_on_commit_callbacks
+):
+    project = deployed["project"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("project_delete", args=[project.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+    assert_everything_under_it_is_gone(deployed)
+    assert "Project “Churn” deleted." in alice_client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_member_cannot_take_live_deployments_down_by_deleting_the_project(alice, bob, deployed):
+    from engine.models import Deployment
+    from engine.services.deployments import deployment_deactivate
+
+    Membership.objects.create(user=bob, workspace=workspace_of(alice), role=Role.MEMBER)
+    project = deployed["project"]
+    response = login_client(bob).delete(f"/api/v1/projects/{project.pk}")
+    assert response.status_code == 403
+    assert "deploy" in response.json()["detail"]
+    assert Deployment.objects.get(slug="churn-live").is_active
+    deployment_deactivate(deployment=deployed["deployment"], user=alice)
+    assert login_client(bob).delete(f"/api/v1/projects/{project.pk}").status_code == 204
+    assert not Project.objects.filter(pk=project.pk).exists()
+
+
 # API.
 
 
