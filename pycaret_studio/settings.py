@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "axes",
     "accounts",
     "engine",
     "copilots",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
+    # Last, so it sees the login view's answer and turns a locked-out attempt into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pycaret_studio.urls"
@@ -109,6 +113,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 AUTH_USER_MODEL = "accounts.User"
+# axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -219,7 +228,8 @@ STUDIO_MAX_UPLOAD_MB = envint("STUDIO_MAX_UPLOAD_MB", 200)
 STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 # Load a pipeline into the web process's cache in a background thread right after deploy.
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
-STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", True)
+# Self-service signup: open in development, closed in production unless asked for.
+STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", DEBUG)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -231,6 +241,23 @@ COPILOT_TIMEOUT_S = envint("COPILOT_TIMEOUT_S", 30)
 COPILOT_MAX_TOKENS = envint("COPILOT_MAX_TOKENS", 1200)
 COPILOT_THROTTLE_PER_MINUTE = envint("COPILOT_THROTTLE_PER_MINUTE", 20)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+# How many reverse proxies in front of the studio append to X-Forwarded-For. 0: the header is
+# ignored and the socket's address is the client's (accounts/client_ip.py).
+STUDIO_TRUSTED_PROXIES = envint("STUDIO_TRUSTED_PROXIES", 0)
+
+# Login throttling (django-axes): after STUDIO_LOGIN_FAILURE_LIMIT failed logins for one username
+# from one client IP, that pair is locked out for STUDIO_LOGIN_LOCKOUT_MINUTES; a successful login
+# resets the count. Keyed on the pair, so nobody can lock a user out from elsewhere.
+AXES_FAILURE_LIMIT = envint("STUDIO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("STUDIO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are already in the session table; keep axes to the failures.
+AXES_DISABLE_ACCESS_LOG = True
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body's hx-headers, not the cookie
