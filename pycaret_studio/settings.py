@@ -230,6 +230,11 @@ STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
 # Self-service signup: open in development, closed in production unless asked for.
 STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", DEBUG)
+# Per-workspace quotas (0 turns one off): queued plus running runs, the stored bytes of its
+# datasets, and copilot calls a day (UTC).
+STUDIO_QUOTA_ACTIVE_RUNS = envint("STUDIO_QUOTA_ACTIVE_RUNS", 10)
+STUDIO_QUOTA_STORAGE_MB = envint("STUDIO_QUOTA_STORAGE_MB", 5120)
+STUDIO_QUOTA_COPILOT_CALLS_PER_DAY = envint("STUDIO_QUOTA_COPILOT_CALLS_PER_DAY", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
