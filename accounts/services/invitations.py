@@ -14,7 +14,12 @@ from accounts.access import require
 from accounts.models import ROLE_PERMISSIONS, Invitation, Membership, Role, User, Workspace
 from accounts.selectors import membership_role
 from accounts.services.audit import audit_record
-from accounts.services.members import actor_of, may_manage, refuse_unless_may_manage
+from accounts.services.members import (
+    actor_of,
+    may_manage,
+    refuse_api_keys,
+    refuse_unless_may_manage,
+)
 from engine.errors import Conflict, InvalidInput
 
 IDENTIFIER_MAX = Invitation._meta.get_field("identifier").max_length
@@ -101,6 +106,7 @@ def invitation_accept(
     *, invitation: Invitation, request=None, by: User | None = None
 ) -> Membership:
     """The invitee joins the workspace with the invitation's role."""
+    refuse_api_keys(request, "accept invitations")
     actor = actor_of(request, by)
     invitation = _pending(invitation)
     if actor is None or invitation.invitee_id != actor.pk:
@@ -132,6 +138,7 @@ def invitation_accept(
 
 @transaction.atomic
 def invitation_decline(*, invitation: Invitation, request=None, by: User | None = None) -> None:
+    refuse_api_keys(request, "decline invitations")
     actor = actor_of(request, by)
     invitation = _pending(invitation)
     if actor is None or invitation.invitee_id != actor.pk:

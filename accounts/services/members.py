@@ -25,6 +25,13 @@ def actor_of(request, by: User | None) -> User | None:
     return by
 
 
+def refuse_api_keys(request, what: str) -> None:
+    """Joining and leaving change what all of a user's keys can reach: a person decides that,
+    signed in, never a key (which may have leaked)."""
+    if request is not None and getattr(request, "api_key", None) is not None:
+        raise forbidden(f"API keys cannot {what}; sign in to the studio instead.")
+
+
 def may_manage(actor_role: str | None, role: str) -> bool:
     """May someone holding `actor_role` grant `role`, or act on a member who holds it?"""
     if actor_role == Role.OWNER:
@@ -112,6 +119,7 @@ def member_remove(*, membership: Membership, request=None, by: User | None = Non
 @transaction.atomic
 def member_leave(*, workspace: Workspace, request=None, by: User | None = None) -> None:
     """The caller leaves `workspace`; every role may, except its last owner."""
+    refuse_api_keys(request, "leave a workspace")
     actor = actor_of(request, by)
     membership = (
         Membership.objects.select_for_update().filter(workspace=workspace, user=actor).first()

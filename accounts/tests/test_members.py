@@ -226,6 +226,9 @@ def test_leaving_needs_a_session_not_a_key(team, bob, client):
     _, token = api_key_create(user=bob, name="k", scopes=["read", "write"])
     response = client.post(f"/api/v1/workspaces/{team.pk}/leave", HTTP_X_PYCARET_KEY=token)
     assert response.status_code == 401
+    # Nor through the members route, which does take keys.
+    deleted = client.delete(member_url(team, bob), HTTP_X_PYCARET_KEY=token)
+    assert deleted.status_code == 403
     assert role_of(team, bob) == Role.VIEWER
 
 
