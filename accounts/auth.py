@@ -152,6 +152,13 @@ class SessionOnlyAuth(StudioSessionAuth):
     whatever key it carries; a session that also sends a key is refused (403), so a script
     cannot borrow a browser's session to do what its key may not."""
 
+    def __call__(self, request):
+        # Without a session there is nothing to protect from cross-site forgery: answer 401 for
+        # missing credentials rather than a CSRF 403 (a key-only script has no CSRF cookie).
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user is not None and request.headers.get(KEY_HEADER):

@@ -418,3 +418,18 @@ def test_without_trusted_proxies_x_forwarded_for_changes_nothing(client, alice, 
     ]
     assert statuses[-1] == 429
     assert AuditEvent.objects.filter(action="auth.failed").latest("id").ip == "127.0.0.1"
+
+
+def test_a_key_only_script_gets_401_not_a_csrf_error(alice):
+    from django.test import Client
+
+    key, token = api_key_create(user=alice, name="k", scopes=["read", "write"])
+    client = Client(enforce_csrf_checks=True)
+    for method, url in (
+        ("post", "/api/v1/auth/api-keys"),
+        ("delete", f"/api/v1/auth/api-keys/{key.pk}"),
+        ("post", f"/api/v1/workspaces/{workspace_of(alice).pk}/leave"),
+    ):
+        response = getattr(client, method)(url, HTTP_X_PYCARET_KEY=token)
+        assert response.status_code == 401, (url, response.content)
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
