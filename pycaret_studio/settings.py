@@ -228,7 +228,7 @@ STUDIO_MAX_UPLOAD_MB = envint("STUDIO_MAX_UPLOAD_MB", 200)
 STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 # Load a pipeline into the web process's cache in a background thread right after deploy.
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
-# Self-service signup: open in development, closed in production unless asked for.
+# Self-service signup: open by default in development, closed in production unless asked for.
 STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", DEBUG)
 # Per-workspace quotas (0 turns one off): queued plus running runs, the stored bytes of its
 # datasets, and copilot calls a day (UTC).

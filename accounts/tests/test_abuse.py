@@ -56,7 +56,7 @@ def test_axes_takes_the_client_ip_from_the_same_function(settings):
 
 
 def settings_with(monkeypatch, **env) -> dict:
-    for name in ("DEBUG", "STUDIO_SIGNUP_OPEN"):
+    for name in ("DEBUG", "STUDIO_SIGNUP_OPEN", "ALLOWED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "test-only-" + "x" * 40)
     for name, value in env.items():
@@ -67,8 +67,13 @@ def settings_with(monkeypatch, **env) -> dict:
 @pytest.mark.parametrize(
     "env, is_open",
     [
-        ({"DEBUG": "false"}, False),
-        ({"DEBUG": "false", "STUDIO_SIGNUP_OPEN": "true"}, True),
+        # Production: debug off, serving named hosts.
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "studio.example.com"}, False),
+        (
+            {"DEBUG": "false", "ALLOWED_HOSTS": "studio.example.com", "STUDIO_SIGNUP_OPEN": "1"},
+            True,
+        ),
+        # Development.
         ({"DEBUG": "true"}, True),
         ({"DEBUG": "true", "STUDIO_SIGNUP_OPEN": "false"}, False),
     ],
