@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import ApiKey, AuditEvent, Membership, User, Workspace
+from accounts.models import ApiKey, AuditEvent, Invitation, Membership, User, Workspace
 from accounts.services import api_key_revoke
 
 
@@ -31,6 +31,22 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "user__email", "workspace__name"]
     autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "identifier",
+        "workspace",
+        "role",
+        "status",
+        "invitee",
+        "invited_by",
+        "created_at",
+    ]
+    list_filter = ["status", "role", "workspace"]
+    search_fields = ["identifier", "workspace__name", "invitee__username"]
+    readonly_fields = ["invitee", "invited_by", "created_at", "responded_at"]
 
 
 @admin.register(AuditEvent)

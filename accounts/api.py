@@ -1,20 +1,27 @@
-"""Accounts API: the caller's workspaces, their members, and personal API keys."""
+"""Accounts API: the caller's workspaces, their members and invitations, and personal API keys.
 
-from django.core.exceptions import PermissionDenied
+Routes that change the caller's own account (keys, joining or leaving a workspace) take a
+signed-in session only (`session_only_auth`); a key on its own is no credential there (401).
+"""
+
 from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
 from ninja import Router
+from ninja.decorators import decorate_view
 
-from accounts import services
-from accounts.access import get_scoped_or_404, visible_workspaces
-from accounts.auth import KEY_HEADER, session_auth
-from accounts.models import ApiKey, Membership, Workspace
+from accounts import selectors, services
+from accounts.access import get_scoped_or_404, require, visible_workspaces
+from accounts.auth import session_only_auth
+from accounts.models import ApiKey, Invitation, Membership, Workspace
 from accounts.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
+    InvitationOut,
     MemberIn,
     MemberOut,
     MemberRoleIn,
+    MyInvitationOut,
     WorkspaceOut,
 )
 
@@ -44,6 +51,13 @@ def workspaces_get(request, workspace_id: int):
     return _workspace_out(workspace, role)
 
 
+@router.post("/workspaces/{workspace_id}/leave", response={204: None}, auth=[session_only_auth])
+def workspaces_leave(request, workspace_id: int):
+    """Leave the workspace. Every role may, except its last owner (409)."""
+    services.member_leave(workspace=_visible_workspace(request, workspace_id), request=request)
+    return 204, None
+
+
 def _member_out(m: Membership) -> dict:
     return {
         "id": m.pk,
@@ -54,21 +68,35 @@ def _member_out(m: Membership) -> dict:
     }
 
 
+def _invitation_out(invitation: Invitation) -> dict:
+    return {
+        "id": invitation.pk,
+        "workspace_id": invitation.workspace_id,
+        "identifier": invitation.identifier,
+        "role": invitation.role,
+        "status": invitation.status,
+        "invited_by": invitation.invited_by.username if invitation.invited_by else None,
+        "created_at": invitation.created_at,
+    }
+
+
 @router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
 def members_list(request, workspace_id: int):
     workspace = _visible_workspace(request, workspace_id)
-    return [_member_out(m) for m in workspace.memberships.select_related("user")]
+    return [_member_out(m) for m in selectors.member_list(workspace=workspace)]
 
 
-@router.post("/workspaces/{workspace_id}/members", response={201: MemberOut})
+@router.post("/workspaces/{workspace_id}/members", response={201: InvitationOut})
 def members_create(request, workspace_id: int, payload: MemberIn):
-    membership = services.member_add(
+    """Invite someone (owners and admins). They become a member only once they accept. The
+    answer is the same whether or not the username or email belongs to anyone."""
+    invitation = services.invitation_create(
         workspace=_visible_workspace(request, workspace_id),
         identifier=payload.username or payload.email,
         role=payload.role,
         request=request,
     )
-    return 201, _member_out(membership)
+    return 201, _invitation_out(invitation)
 
 
 def _membership(request, workspace_id: int, member_id: int) -> Membership:
@@ -80,6 +108,7 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 
 @router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
 def members_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
+    """Change someone else's role: owners any role; admins between member and viewer."""
     membership = _membership(request, workspace_id, member_id)
     services.member_change_role(membership=membership, role=payload.role, request=request)
     return _member_out(membership)
@@ -87,19 +116,71 @@ def members_update(request, workspace_id: int, member_id: int, payload: MemberRo
 
 @router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
 def members_delete(request, workspace_id: int, member_id: int):
+    """Remove someone: owners anyone but the last owner; admins members and viewers."""
     services.member_remove(
         membership=_membership(request, workspace_id, member_id), request=request
     )
     return 204, None
 
 
-keys_router = Router(tags=["api keys"])
+@router.get("/workspaces/{workspace_id}/invitations", response=list[InvitationOut])
+def workspace_invitations_list(request, workspace_id: int):
+    """The workspace's pending invitations (owners and admins)."""
+    workspace = _visible_workspace(request, workspace_id)
+    require(request, workspace, "manage_members")
+    pending = selectors.invitation_list_for_workspace(workspace=workspace)
+    return [_invitation_out(i) for i in pending]
 
 
-@keys_router.post("/auth/api-keys", response={201: ApiKeyCreatedOut}, auth=[session_auth])
+@router.delete("/workspaces/{workspace_id}/invitations/{invitation_id}", response={204: None})
+def workspace_invitations_delete(request, workspace_id: int, invitation_id: int):
+    """Cancel a pending invitation."""
+    workspace = _visible_workspace(request, workspace_id)
+    invitation = selectors.invitation_in_workspace(workspace=workspace, invitation_id=invitation_id)
+    services.invitation_cancel(invitation=invitation, request=request)
+    return 204, None
+
+
+invitations_router = Router(tags=["invitations"], auth=[session_only_auth])
+
+
+def _my_invitation_out(invitation: Invitation) -> dict:
+    return {
+        "id": invitation.pk,
+        "workspace": {"id": invitation.workspace_id, "name": invitation.workspace.name},
+        "role": invitation.role,
+        "invited_by": invitation.invited_by.username if invitation.invited_by else None,
+        "created_at": invitation.created_at,
+    }
+
+
+@invitations_router.get("/invitations", response=list[MyInvitationOut])
+def invitations_list(request):
+    """Invitations addressed to the caller, waiting for an answer."""
+    return [_my_invitation_out(i) for i in selectors.invitation_list_pending(user=request.user)]
+
+
+@invitations_router.post("/invitations/{invitation_id}/accept", response=WorkspaceOut)
+def invitations_accept(request, invitation_id: int):
+    """Join the workspace with the invitation's role."""
+    invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
+    membership = services.invitation_accept(invitation=invitation, request=request)
+    return _workspace_out(invitation.workspace, membership.role)
+
+
+@invitations_router.post("/invitations/{invitation_id}/decline", response={204: None})
+def invitations_decline(request, invitation_id: int):
+    invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
+    services.invitation_decline(invitation=invitation, request=request)
+    return 204, None
+
+
+keys_router = Router(tags=["api keys"], auth=[session_only_auth])
+
+
+@keys_router.post("/auth/api-keys", response={201: ApiKeyCreatedOut})
+@decorate_view(never_cache)  # the body holds the plaintext: no cache may keep it
 def api_keys_create(request, payload: ApiKeyIn):
-    if request.headers.get(KEY_HEADER):
-        raise PermissionDenied("API keys cannot create API keys; sign in to the studio instead.")
     workspace = None
     if payload.workspace_id is not None:
         workspace = _visible_workspace(request, payload.workspace_id)
@@ -130,13 +211,11 @@ def api_keys_list(request):
 
 @keys_router.delete("/auth/api-keys/{key_id}", response={204: None})
 def api_keys_delete(request, key_id: int):
-    calling_key = getattr(request, "api_key", None)
-    if calling_key is not None and "write" not in calling_key.scopes:
-        raise PermissionDenied("Revoking a key with an API key needs the 'write' scope.")
     keys = ApiKey.objects.all() if request.user.is_superuser else request.user.api_keys.all()
     key = get_object_or_404(keys, pk=key_id)
     services.api_key_revoke(key=key, by=request.user, request=request)
     return 204, None
 
 
+router.add_router("", invitations_router)
 router.add_router("", keys_router)

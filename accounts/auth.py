@@ -2,7 +2,13 @@
 
 Key lookup is by the 12-character display prefix, then `hmac.compare_digest` on the SHA-256.
 Every bad key (unknown, malformed, revoked, expired) gets the same 401 body; failures are
-audited by prefix only and throttled per client IP.
+audited by prefix only and throttled per client IP. Only failures count, and a good key is never
+refused by the throttle: behind a shared proxy or NAT, one client's bad keys must not lock out
+the others.
+
+Managing keys and one's own memberships takes a signed-in session (`session_only_auth`): a key,
+if it leaked, must not be able to mint, list or revoke keys, nor widen its own reach by joining
+workspaces.
 """
 
 import hmac
@@ -15,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import SessionAuth
 from ninja.security.apikey import APIKeyHeader
 
+from accounts.client_ip import client_ip
 from accounts.models import ApiKey
 from accounts.services import DISPLAY_PREFIX_LENGTH, KEY_PREFIX, api_key_hash, audit_record
 from engine.errors import StudioError
@@ -57,33 +64,41 @@ def key_in_query_string(request) -> bool:
 
 
 def _reject(request, presented: str, reason: str):
-    ip = request.META.get("REMOTE_ADDR")
+    ip = client_ip(request)
+    throttled = _throttled(ip)
     _count_failure(ip)
     # Audit the display prefix only, and only if it looks like one of ours: never the secret.
     prefix = presented[:DISPLAY_PREFIX_LENGTH] if presented.startswith(KEY_PREFIX) else ""
-    audit_record(
-        action="auth.failed",
-        request=request,
-        metadata={"prefix": prefix, "reason": reason, "path": request.path[:200]},
-    )
+    if not throttled:
+        # Past the limit, a flood of failures would flood the audit log too: it is enough to
+        # have recorded the first FAILURE_LIMIT of each window.
+        audit_record(
+            action="auth.failed",
+            request=request,
+            metadata={"prefix": prefix, "reason": reason, "path": request.path[:200]},
+        )
     logger.info("API key authentication failed (%s) prefix=%r", reason, prefix)
-    raise AuthenticationError(401, "Invalid API key.")
-
-
-def authenticate_key(request, presented: str) -> ApiKey:
-    """Return the active key matching `presented`, or raise the one 401 for every bad key."""
-    ip = request.META.get("REMOTE_ADDR")
-    if _throttled(ip):
+    if throttled:
         raise StudioError(
             "Too many failed authentications; try again in a minute.",
             status=429,
             code="throttled",
         )
-    if (
+    raise AuthenticationError(401, "Invalid API key.")
+
+
+def _malformed(presented: str) -> bool:
+    return (
         not presented.startswith(KEY_PREFIX)
         or len(presented) > MAX_KEY_LENGTH
         or not presented.isascii()
-    ):
+    )
+
+
+def authenticate_key(request, presented: str) -> ApiKey:
+    """Return the active key matching `presented`, or raise the one 401 for every bad key
+    (429 instead, once this client IP has failed FAILURE_LIMIT times in the window)."""
+    if _malformed(presented):
         _reject(request, presented, "malformed")
     try:
         # A unique-index lookup with no ORDER BY: one cheap query per request.
@@ -132,8 +147,31 @@ class StudioSessionAuth(SessionAuth):
         return None
 
 
+class SessionOnlyAuth(StudioSessionAuth):
+    """The session cookie alone. Without a session the request has no credentials here (401),
+    whatever key it carries; a session that also sends a key is refused (403), so a script
+    cannot borrow a browser's session to do what its key may not."""
+
+    def __call__(self, request):
+        # Without a session there is nothing to protect from cross-site forgery: answer 401 for
+        # missing credentials rather than a CSRF 403 (a key-only script has no CSRF cookie).
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None and request.headers.get(KEY_HEADER):
+            raise HttpError(
+                403,
+                "API keys cannot manage keys or memberships; sign in to the studio instead.",
+            )
+        return user
+
+
 api_key_auth = ApiKeyAuth()
 session_auth = StudioSessionAuth(csrf=True)
+session_only_auth = SessionOnlyAuth(csrf=True)
 
 # Every authenticated route uses this list: a key header, else the session cookie.
 API_AUTH = [api_key_auth, session_auth]

@@ -1,19 +1,15 @@
-"""Attach the current workspace (chosen in the navigation switcher) to each page request."""
+"""Attach the current workspace to each page request: the one the user last chose in the
+navigation switcher, else their own (see `accounts.selectors.workspace_default`)."""
 
 from django.utils.functional import SimpleLazyObject
 
-SESSION_KEY = "workspace_id"
-
 
 def current_workspace(request):
-    from accounts.access import visible_workspaces
+    from accounts.selectors import workspace_default
 
     if not request.user.is_authenticated:
         return None
-    workspaces = visible_workspaces(request)
-    chosen = request.session.get(SESSION_KEY)
-    workspace = workspaces.filter(pk=chosen).first() if chosen else None
-    return workspace or workspaces.order_by("pk").first()
+    return workspace_default(request=request)
 
 
 class CurrentWorkspaceMiddleware:

@@ -9,6 +9,12 @@ from django.utils import timezone
 class User(AbstractUser):
     """The studio's user; custom from the first migration so it can grow."""
 
+    # The workspace the user last chose in the switcher: their default from then on, on every
+    # device. A workspace they left or lost is skipped (see `accounts.selectors`).
+    last_workspace = models.ForeignKey(
+        "Workspace", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     class Meta:
         db_table = "accounts_user"
 
@@ -27,6 +33,9 @@ class Scope(models.TextChoices):
     DEPLOY = "deploy", "Deploy"
     PREDICT = "predict", "Predict"
 
+
+# How far each role reaches: a manager acts only on roles below their own (owners on all).
+ROLE_RANK: dict[str, int] = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 # What each role may do. Keys narrow this further: their scopes intersect with the role.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -74,6 +83,46 @@ class Membership(models.Model):
     @property
     def permissions(self) -> frozenset[str]:
         return ROLE_PERMISSIONS[self.role]
+
+
+class Invitation(models.Model):
+    """An offer of a role in a workspace, which becomes a membership only when its invitee accepts.
+
+    `identifier` is what the inviter typed. `invitee` is the one user it matched (an exact
+    username, or an email exactly one user has), or null: such an invitation stays pending for
+    nobody, so the inviter cannot tell from it whether the name or email exists.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    identifier = models.CharField(max_length=254)
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} to {self.workspace} as {self.role} ({self.status})"
 
 
 class ApiKey(models.Model):

@@ -1,4 +1,4 @@
-"""API schemas for accounts: workspaces, members and API keys."""
+"""API schemas for accounts: workspaces, members, invitations and API keys."""
 
 from datetime import datetime
 from typing import Literal
@@ -26,8 +26,11 @@ class MemberOut(Schema):
 
 
 class MemberIn(Schema):
-    username: str | None = None
-    email: str | None = None
+    """Invite someone by exact username or by email. The answer is the same whether or not
+    anyone has that username or email."""
+
+    username: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254)
     role: RoleName = "member"
 
     @model_validator(mode="after")
@@ -39,6 +42,33 @@ class MemberIn(Schema):
 
 class MemberRoleIn(Schema):
     role: RoleName
+
+
+class InvitationOut(Schema):
+    """A workspace's pending invitation, as its owners and admins see it: by what was typed."""
+
+    id: int
+    workspace_id: int
+    identifier: str
+    role: str
+    status: str
+    invited_by: str | None
+    created_at: datetime
+
+
+class InvitationWorkspace(Schema):
+    id: int
+    name: str
+
+
+class MyInvitationOut(Schema):
+    """An invitation addressed to the caller, waiting for their answer."""
+
+    id: int
+    workspace: InvitationWorkspace
+    role: str
+    invited_by: str | None
+    created_at: datetime
 
 
 class ApiKeyIn(Schema):

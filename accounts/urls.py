@@ -30,4 +30,20 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
+    path("workspaces/<int:workspace_id>/leave/", views.workspace_leave, name="workspace_leave"),
+    path(
+        "workspaces/<int:workspace_id>/invitations/<int:invitation_id>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Account pages: login/signup, the workspace switcher, members and personal API keys."""
+"""Account pages: login/signup, the workspace switcher, members and invitations, and personal
+API keys."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,13 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import services
+from accounts import selectors, services
 from accounts.access import get_scoped_or_404, permissions_in, visible_workspaces
 from accounts.forms import ApiKeyForm, MemberAddForm, MemberRoleForm, SignupForm
-from accounts.middleware import SESSION_KEY
-from accounts.models import ApiKey, Membership, Workspace
+from accounts.models import ApiKey, Membership, Role, Workspace
+from accounts.services.members import may_manage
 from engine.errors import StudioError
 from pycaret_studio.pages import show_error
 
@@ -25,14 +29,18 @@ def signup(request):
         return redirect("dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_signup(
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password1"],
-            email=form.cleaned_data.get("email") or "",
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your personal workspace is ready.")
-        return redirect("dashboard")
+        try:
+            user = services.user_signup(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                email=form.cleaned_data.get("email") or "",
+            )
+        except StudioError as exc:
+            show_error(request, exc, form=form)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Your personal workspace is ready.")
+            return redirect("dashboard")
     return render(request, "accounts/signup.html", {"form": form})
 
 
@@ -40,7 +48,7 @@ def signup(request):
 @require_POST
 def workspace_switch(request):
     workspace = _workspace(request, request.POST.get("workspace"))
-    request.session[SESSION_KEY] = workspace.pk
+    services.workspace_choose(user=request.user, workspace=workspace)
     messages.info(request, f"Switched to {workspace.name}.")
     return redirect("dashboard")
 
@@ -51,13 +59,34 @@ def _workspace(request, workspace_id) -> Workspace:
     )
 
 
+# Members and the workspace's invitations.
+
+
 def _members_context(request, workspace: Workspace, **extra) -> dict:
+    permissions = permissions_in(request, workspace)
+    managing = "manage_members" in permissions
+    my_role = selectors.membership_role(workspace=workspace, user=request.user)
+    grantable = [(v, label) for v, label in Role.choices if managing and may_manage(my_role, v)]
+    rows = [
+        {
+            "membership": m,
+            "is_me": m.user_id == request.user.pk,
+            "manageable": managing and m.user_id != request.user.pk and may_manage(my_role, m.role),
+        }
+        for m in selectors.member_list(workspace=workspace)
+    ]
+    invitations = selectors.invitation_list_for_workspace(workspace=workspace) if managing else []
+    add_form = extra.pop("add_form", None) or MemberAddForm()
+    add_form.fields["role"].choices = grantable
     return {
         "workspace": workspace,
-        "memberships": Membership.objects.filter(workspace=workspace).select_related("user"),
-        "permissions": permissions_in(request, workspace),
-        "add_form": MemberAddForm(),
-        "role_choices": MemberRoleForm.base_fields["role"].choices,
+        "rows": rows,
+        "permissions": permissions,
+        "invitations": [
+            {"invitation": i, "cancellable": may_manage(my_role, i.role)} for i in invitations
+        ],
+        "add_form": add_form,
+        "role_choices": grantable,
         **extra,
     }
 
@@ -77,21 +106,26 @@ def workspace_detail(request, workspace_id: int):
 @login_required
 @require_POST
 def member_add(request, workspace_id: int):
+    """Invite someone; the notice reads the same whether or not they exist."""
     workspace = _workspace(request, workspace_id)
     form = MemberAddForm(request.POST)
+    form.fields["role"].choices = Role.choices
     if form.is_valid():
         try:
-            membership = services.member_add(
+            invitation = services.invitation_create(
                 workspace=workspace,
                 identifier=form.cleaned_data["identifier"],
                 role=form.cleaned_data["role"],
                 request=request,
             )
         except StudioError as exc:
-            show_error(request, exc, form=form)
-        else:
-            messages.success(request, f"Added {membership.user.username} as {membership.role}.")
-            return _render_members(request, workspace)
+            status = show_error(request, exc, form=form)
+            return _render_members(request, workspace, status=status, add_form=form)
+        notice = (
+            f"Invitation to “{invitation.identifier}” saved as {invitation.role}. "
+            "If that is someone here, they join once they accept it."
+        )
+        return _render_members(request, workspace, member_notice=notice)
     return _render_members(request, workspace, status=422, add_form=form)
 
 
@@ -107,19 +141,19 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 def member_role(request, workspace_id: int, member_id: int):
     membership = _membership(request, workspace_id, member_id)
     form = MemberRoleForm(request.POST)
-    error = None
-    if form.is_valid():
-        try:
-            services.member_change_role(
-                membership=membership, role=form.cleaned_data["role"], request=request
-            )
-        except StudioError as exc:
-            error = exc.message
-    else:
-        error = "Choose a valid role."
-    return _render_members(
-        request, membership.workspace, status=409 if error else 200, member_error=error
-    )
+    if not form.is_valid():
+        return _render_members(
+            request, membership.workspace, status=422, member_error="Choose a valid role."
+        )
+    try:
+        services.member_change_role(
+            membership=membership, role=form.cleaned_data["role"], request=request
+        )
+    except StudioError as exc:
+        return _render_members(
+            request, membership.workspace, status=exc.status, member_error=exc.message
+        )
+    return _render_members(request, membership.workspace)
 
 
 @login_required
@@ -132,7 +166,93 @@ def member_remove(request, workspace_id: int, member_id: int):
         return _render_members(
             request, membership.workspace, status=exc.status, member_error=exc.message
         )
+    if membership.user_id == request.user.pk:
+        return _left(request, membership.workspace)
     return _render_members(request, membership.workspace)
+
+
+def _left(request, workspace: Workspace):
+    messages.success(request, f"You left {workspace.name}.")
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("dashboard"))
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def workspace_leave(request, workspace_id: int):
+    workspace = _workspace(request, workspace_id)
+    try:
+        services.member_leave(workspace=workspace, request=request)
+    except StudioError as exc:
+        return _render_members(request, workspace, status=exc.status, member_error=exc.message)
+    return _left(request, workspace)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request, workspace_id: int, invitation_id: int):
+    workspace = _workspace(request, workspace_id)
+    invitation = selectors.invitation_in_workspace(workspace=workspace, invitation_id=invitation_id)
+    try:
+        services.invitation_cancel(invitation=invitation, request=request)
+    except StudioError as exc:
+        return _render_members(request, workspace, status=exc.status, member_error=exc.message)
+    return _render_members(
+        request, workspace, member_notice=f"Cancelled the invitation to “{invitation.identifier}”."
+    )
+
+
+# The invitee's answer, from the dashboard's banner.
+
+INVITATIONS = "accounts/_invitations.html"
+
+
+def _render_invitations(request, status: int = 200, **extra):
+    context = {"invitations": selectors.invitation_list_pending(user=request.user), **extra}
+    return render(request, INVITATIONS, context, status=status)
+
+
+def _answer(request, invitation_id: int, answer):
+    invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
+    try:
+        notice = answer(invitation)
+    except StudioError as exc:
+        if not request.htmx:
+            messages.error(request, exc.message)
+            return redirect("dashboard")
+        return _render_invitations(request, status=exc.status, invitation_error=exc.message)
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("dashboard")
+    # The workspace switcher changes too when a workspace was joined.
+    return _render_invitations(request, invitation_notice=notice, switcher_oob=True)
+
+
+@login_required
+@require_POST
+def invitation_accept(request, invitation_id: int):
+    def accept(invitation):
+        membership = services.invitation_accept(invitation=invitation, request=request)
+        return (
+            f"You joined {invitation.workspace.name} as {membership.role}. "
+            "Choose it in the workspace switcher to open it."
+        )
+
+    return _answer(request, invitation_id, accept)
+
+
+@login_required
+@require_POST
+def invitation_decline(request, invitation_id: int):
+    def decline(invitation):
+        services.invitation_decline(invitation=invitation, request=request)
+        return f"You declined the invitation to {invitation.workspace.name}."
+
+    return _answer(request, invitation_id, decline)
+
+
+# Personal API keys.
 
 
 def _keys_context(request, **extra) -> dict:
@@ -143,8 +263,10 @@ def _keys_context(request, **extra) -> dict:
     }
 
 
+@never_cache  # a created key's plaintext is in this response: no cache may keep it
 @login_required
 def api_keys(request):
+    template = "accounts/api_keys.html#keys-panel" if request.htmx else "accounts/api_keys.html"
     if request.method == "POST":
         form = ApiKeyForm(request.POST, workspaces=visible_workspaces(request))
         if form.is_valid():
@@ -158,14 +280,8 @@ def api_keys(request):
             )
             # The plaintext is rendered into this one response and kept nowhere.
             context = _keys_context(request, new_key=key, plaintext=plaintext)
-            template = (
-                "accounts/api_keys.html#keys-panel" if request.htmx else "accounts/api_keys.html"
-            )
             return render(request, template, context, status=201 if request.htmx else 200)
-        context = _keys_context(request, form=form)
-        template = "accounts/api_keys.html#keys-panel" if request.htmx else "accounts/api_keys.html"
-        return render(request, template, context, status=422)
-    template = "accounts/api_keys.html#keys-panel" if request.htmx else "accounts/api_keys.html"
+        return render(request, template, _keys_context(request, form=form), status=422)
     return render(request, template, _keys_context(request))
 
 

@@ -20,6 +20,7 @@ from copilots.consultations.base import NotApplicable
 from copilots.models import Consultation
 from copilots.prompting import ReplyError
 from copilots.redaction import redact, secret_values
+from engine import quotas
 from engine.errors import StudioError
 
 logger = logging.getLogger(__name__)
@@ -70,14 +71,22 @@ def _store(*, type: str, user: User | None, links: dict[str, Any], **fields) -> 
 def consult(*, type: str, obj: Any, user: User | None, request=None, **kw: Any) -> Consultation:
     """Run copilot `type` on `obj` and store the Consultation.
 
-    Raises NotApplicable (the object is in the wrong state) and Throttled. The caller has
-    already checked that `user` may see `obj`.
+    Raises NotApplicable (the object is in the wrong state), Throttled, and a 429 StudioError
+    past the workspace's daily quota of calls. The caller has already checked that `user` may
+    see `obj`.
     """
     module = copilot(type)
     module.check(obj)
     if user is not None:
         consult_throttle(user=user)
     links = module.links(obj)
+    workspace = links["project"].workspace
+    quotas.copilot_calls_check(
+        workspace=workspace,
+        calls_today=Consultation.objects.filter(
+            workspace=workspace, created_at__gte=quotas.day_start()
+        ).count(),
+    )
     secrets = secret_values()
     try:
         evidence = redact(prompting.cap_strings(module.build_evidence(obj, **kw)), secrets)

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "ninja",
+    "axes",
     "accounts",
     "engine",
     "copilots",
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
+    # Last, so it sees the login view's answer and turns a locked-out attempt into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pycaret_studio.urls"
@@ -119,6 +123,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 AUTH_USER_MODEL = "accounts.User"
+# axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -240,7 +249,14 @@ STUDIO_MAX_UNCOMPRESSED_MB = envint("STUDIO_MAX_UNCOMPRESSED_MB", 1024)
 STUDIO_MAX_PREDICT_ROWS = envint("STUDIO_MAX_PREDICT_ROWS", 10_000)
 # Load a pipeline into the web process's cache in a background thread right after deploy.
 STUDIO_SERVING_WARM_UP = envbool("STUDIO_SERVING_WARM_UP", True)
-STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", True)
+# Self-service signup: open by default on a local install or in development, closed in
+# production unless asked for.
+STUDIO_SIGNUP_OPEN = envbool("STUDIO_SIGNUP_OPEN", LOCAL or DEBUG)
+# Per-workspace quotas (0 turns one off): queued plus running runs, the stored bytes of its
+# datasets, and copilot calls a day (UTC).
+STUDIO_QUOTA_ACTIVE_RUNS = envint("STUDIO_QUOTA_ACTIVE_RUNS", 10)
+STUDIO_QUOTA_STORAGE_MB = envint("STUDIO_QUOTA_STORAGE_MB", 5120)
+STUDIO_QUOTA_COPILOT_CALLS_PER_DAY = envint("STUDIO_QUOTA_COPILOT_CALLS_PER_DAY", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -270,6 +286,23 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# How many reverse proxies in front of the studio append to X-Forwarded-For. 0: the header is
+# ignored and the socket's address is the client's (accounts/client_ip.py).
+STUDIO_TRUSTED_PROXIES = envint("STUDIO_TRUSTED_PROXIES", 0)
+
+# Login throttling (django-axes): after STUDIO_LOGIN_FAILURE_LIMIT failed logins for one username
+# from one client IP, that pair is locked out for STUDIO_LOGIN_LOCKOUT_MINUTES; a successful login
+# resets the count. Keyed on the pair, so nobody can lock a user out from elsewhere.
+AXES_FAILURE_LIMIT = envint("STUDIO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("STUDIO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are already in the session table; keep axes to the failures.
+AXES_DISABLE_ACCESS_LOG = True
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the body's hx-headers, not the cookie

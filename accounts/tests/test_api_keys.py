@@ -292,3 +292,144 @@ def test_create_api_key_command_prints_the_plaintext_once(alice, capsys):
     assert FULL_KEY.fullmatch(out)
     key = ApiKey.objects.get(name="script")
     assert key.prefix == out[:12] and key.scopes == ["predict", "read"]
+
+
+# Plaintext responses are never cached.
+
+
+def test_the_api_answer_with_a_plaintext_key_is_not_cached(alice_client):
+    response = create_key(alice_client)
+    assert response.status_code == 201
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_page_answer_with_a_plaintext_key_is_not_cached(alice_client):
+    url = reverse("accounts:api_keys")
+    full = alice_client.post(url, {"name": "laptop", "scopes": ["read"]})
+    fragment = alice_client.post(url, {"name": "ci", "scopes": ["read"]}, HTTP_HX_REQUEST="true")
+    for response in (full, fragment):
+        assert FULL_KEY.search(response.content.decode())
+        assert "no-store" in response["Cache-Control"]
+
+
+# Key management takes a signed-in session; a key never manages keys.
+
+
+def test_a_key_cannot_list_keys(client, alice):
+    _, token = api_key_create(user=alice, name="k", scopes=["read", "write"])
+    response = client.get("/api/v1/auth/api-keys", HTTP_X_PYCARET_KEY=token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_a_key_cannot_revoke_keys_not_even_a_superusers(client, alice, bob):
+    bob.is_superuser = True
+    bob.save()
+    _, root_token = api_key_create(user=bob, name="root", scopes=["read", "write", "deploy"])
+    victim, _ = api_key_create(user=alice, name="alice's")
+    own, _ = api_key_create(user=bob, name="bob's other")
+    for key in (victim, own):
+        response = client.delete(f"/api/v1/auth/api-keys/{key.pk}", HTTP_X_PYCARET_KEY=root_token)
+        assert response.status_code == 401
+    assert not ApiKey.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_a_workspace_bound_key_cannot_touch_its_users_other_keys(client, alice):
+    team = workspace_create(name="Team", owner=alice)
+    _, bound = api_key_create(user=alice, name="team", workspace=team, scopes=["read", "write"])
+    other, _ = api_key_create(user=alice, name="personal", workspace=workspace_of(alice))
+    listed = client.get("/api/v1/auth/api-keys", HTTP_X_PYCARET_KEY=bound)
+    revoked = client.delete(f"/api/v1/auth/api-keys/{other.pk}", HTTP_X_PYCARET_KEY=bound)
+    assert (listed.status_code, revoked.status_code) == (401, 401)
+    assert ApiKey.objects.get(pk=other.pk).revoked_at is None
+
+
+def test_a_session_sending_a_key_too_is_refused(alice, alice_client):
+    victim, token = api_key_create(user=alice, name="k", scopes=["read", "write"])
+    listed = alice_client.get("/api/v1/auth/api-keys", HTTP_X_PYCARET_KEY=token)
+    revoked = alice_client.delete(f"/api/v1/auth/api-keys/{victim.pk}", HTTP_X_PYCARET_KEY=token)
+    assert (listed.status_code, revoked.status_code) == (403, 403)
+    assert ApiKey.objects.get(pk=victim.pk).revoked_at is None
+
+
+def test_a_superusers_session_still_revokes_any_key(client, alice, bob):
+    bob.is_superuser = True
+    bob.save()
+    key, _ = api_key_create(user=alice, name="k")
+    assert login_client(bob).delete(f"/api/v1/auth/api-keys/{key.pk}").status_code == 204
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+
+
+# The failure throttle counts failed keys only, per client IP.
+
+
+def test_the_failure_throttle_never_refuses_a_good_key(client, alice):
+    _, token = api_key_create(user=alice, name="good")
+    bad = [client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY="pck_nope") for _ in range(21)]
+    assert bad[-1].status_code == 429
+    # The same address, a good key: served.
+    assert client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY=token).status_code == 200
+    # And good keys are not counted: many of them never lead to a 429.
+    cache.clear()
+    for _ in range(25):
+        assert client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY=token).status_code == 200
+    assert client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY="pck_nope").status_code == 401
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_do_not_lock_out_another(
+    client, alice, settings
+):
+    settings.STUDIO_TRUSTED_PROXIES = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(20):
+        # A client cannot dodge the count by writing its own X-Forwarded-For entries.
+        client.get(
+            "/api/v1/workspaces",
+            HTTP_X_PYCARET_KEY="pck_nope",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.5",
+            **proxy,
+        )
+    attacker = client.get(
+        "/api/v1/workspaces",
+        HTTP_X_PYCARET_KEY="pck_nope",
+        HTTP_X_FORWARDED_FOR="203.0.113.5",
+        **proxy,
+    )
+    assert attacker.status_code == 429
+    neighbour = client.get(
+        "/api/v1/workspaces",
+        HTTP_X_PYCARET_KEY="pck_nope",
+        HTTP_X_FORWARDED_FOR="203.0.113.6",
+        **proxy,
+    )
+    assert neighbour.status_code == 401
+    assert AuditEvent.objects.filter(action="auth.failed").latest("id").ip == "203.0.113.6"
+
+
+def test_without_trusted_proxies_x_forwarded_for_changes_nothing(client, alice, settings):
+    settings.STUDIO_TRUSTED_PROXIES = 0
+    statuses = [
+        client.get(
+            "/api/v1/workspaces",
+            HTTP_X_PYCARET_KEY="pck_nope",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        ).status_code
+        for n in range(21)
+    ]
+    assert statuses[-1] == 429
+    assert AuditEvent.objects.filter(action="auth.failed").latest("id").ip == "127.0.0.1"
+
+
+def test_a_key_only_script_gets_401_not_a_csrf_error(alice):
+    from django.test import Client
+
+    key, token = api_key_create(user=alice, name="k", scopes=["read", "write"])
+    client = Client(enforce_csrf_checks=True)
+    for method, url in (
+        ("post", "/api/v1/auth/api-keys"),
+        ("delete", f"/api/v1/auth/api-keys/{key.pk}"),
+        ("post", f"/api/v1/workspaces/{workspace_of(alice).pk}/leave"),
+    ):
+        response = getattr(client, method)(url, HTTP_X_PYCARET_KEY=token)
+        assert response.status_code == 401, (url, response.content)
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None

@@ -9,7 +9,8 @@ from accounts.tests.factories import PASSWORD, workspace_of
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_a_personal_workspace_owned_by_the_user(client):
+def test_signup_creates_a_personal_workspace_owned_by_the_user(client, settings):
+    settings.STUDIO_SIGNUP_OPEN = True
     response = client.post(
         reverse("accounts:signup"),
         {
@@ -29,7 +30,8 @@ def test_signup_creates_a_personal_workspace_owned_by_the_user(client):
     assert "dana&#x27;s workspace" in page.content.decode()
 
 
-def test_signup_rejects_mismatched_passwords_and_creates_nothing(client):
+def test_signup_rejects_mismatched_passwords_and_creates_nothing(client, settings):
+    settings.STUDIO_SIGNUP_OPEN = True
     response = client.post(
         reverse("accounts:signup"),
         {"username": "dana", "password1": PASSWORD, "password2": PASSWORD + "x"},

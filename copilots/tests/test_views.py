@@ -210,11 +210,10 @@ def test_dataset_modals(alice_client, alice, experiment):
     assert Consultation.objects.get(type="experiment_design").dataset == dataset
 
 
-def test_viewer_sees_no_apply(alice, bob_client, experiment):
-    from accounts.services import member_add
-    from accounts.tests.factories import workspace_of
+def test_viewer_sees_no_apply(alice, bob, bob_client, experiment):
+    from accounts.tests.factories import add_member, workspace_of
 
-    member_add(workspace=workspace_of(alice), identifier="bob", role="viewer", by=alice)
+    add_member(workspace_of(alice), bob, "viewer")
     html = bob_client.post(
         f"/copilots/datasets/{experiment.dataset_id}/design/", **HX
     ).content.decode()

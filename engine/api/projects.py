@@ -2,8 +2,9 @@
 
 from ninja import Router
 
-from accounts.access import get_scoped_or_404, visible_workspaces
+from accounts.access import get_scoped_or_404
 from accounts.models import Workspace
+from accounts.selectors import workspace_default
 from engine.errors import InvalidInput
 from engine.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
 from engine.selectors.projects import project_get, project_list
@@ -17,7 +18,8 @@ def _workspace_for_create(request, workspace_id: int | None) -> Workspace:
         return get_scoped_or_404(
             request, Workspace.objects.all(), workspace_field="pk", pk=workspace_id
         )
-    workspace = visible_workspaces(request).order_by("pk").first()
+    # The one the caller last chose, else their own: never simply the lowest id.
+    workspace = workspace_default(request=request)
     if workspace is None:
         raise InvalidInput("You are not a member of any workspace.", code="no_workspace")
     return workspace

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.access import require
 from accounts.models import User
+from engine import quotas
 from engine.errors import TooLarge
 from engine.ingest import IngestError, Limits, ingest_file
 from engine.models import Dataset, Project
@@ -103,6 +104,8 @@ def dataset_ingest(
     max_bytes = max_upload_bytes()
     if file.size is not None and file.size > max_bytes:
         raise IngestError(too_large_message(), status=413, code="too_large")
+    # Checked on the upload's size before anything is written; the row stores that same size.
+    quotas.storage_check(workspace=project.workspace, adding_bytes=file.size or 0)
     filename = Path(filename or getattr(file, "name", "") or "upload").name[:FILENAME_MAX]
     folder_rel = f"{DATASETS_DIR}/{uuid.uuid4().hex}"
     folder = Path(settings.MEDIA_ROOT) / folder_rel

@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.access import require
 from accounts.models import User
 from accounts.services import audit_record
+from engine import quotas
 from engine.errors import Conflict, InvalidInput
 from engine.models import ErrorCategory, Experiment, Run, RunEvent, RunStatus
 from engine.plans import parse_plan
@@ -62,13 +63,15 @@ def _plan_dict(plan: Any) -> dict[str, Any]:
 def run_submit(*, experiment: Experiment, plan: Any, user: User | None, request=None) -> Run:
     """Create a queued Run and send it to the workers once the transaction commits.
 
-    Raises InvalidInput for a bad plan and PermissionDenied without the `train` permission.
+    Raises InvalidInput for a bad plan, PermissionDenied without the `train` permission, and a
+    429 StudioError while the workspace has its quota of runs queued or running.
     If the broker cannot be reached the run stays queued, undispatched, with `dispatch_error`
     set; `runs_redispatch` sends it later.
     """
     workspace = experiment.project.workspace
     require(request, workspace, "train", user=user)
     plan_data = _plan_dict(plan)
+    quotas.runs_active_check(workspace=workspace)
     with transaction.atomic():
         run = Run.objects.create(
             experiment=experiment, plan=plan_data, status=RunStatus.QUEUED, created_by=user

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEvent, Role, Scope
-from accounts.services import api_key_create, member_add
-from accounts.tests.factories import login_client, workspace_of
+from accounts.services import api_key_create
+from accounts.tests.factories import add_member, login_client, workspace_of
 from engine.models import BatchPrediction
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
@@ -140,7 +140,7 @@ EXPECTED = {
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.ADMIN])
 def test_each_role_reaches_only_what_it_allows_in_the_api(role, bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=role, by=chain["owner"])
+    add_member(chain["workspace"], bob, role)
     client = login_client(bob)
     row = {f["name"]: 1.0 for f in chain["pipeline"].feature_schema}
     w, e = chain["workspace"].pk, chain["experiment"].pk
@@ -171,7 +171,7 @@ def test_each_role_reaches_only_what_it_allows_in_the_api(role, bob, chain):
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.MEMBER, Role.ADMIN])
 def test_each_role_reaches_only_what_it_allows_on_pages(role, bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=role, by=chain["owner"])
+    add_member(chain["workspace"], bob, role)
     client = login_client(bob)
     assert (
         client.get(reverse("deployment_detail", args=[chain["deployment"].slug])).status_code == 200
@@ -185,7 +185,7 @@ def test_each_role_reaches_only_what_it_allows_on_pages(role, bob, chain):
 
 
 def test_a_keys_scopes_narrow_the_role(bob, chain):
-    member_add(workspace=chain["workspace"], identifier="bob", role=Role.ADMIN, by=chain["owner"])
+    add_member(chain["workspace"], bob, Role.ADMIN)
     _, token = api_key_create(user=bob, name="predict-only", scopes=[Scope.PREDICT])
     row = {f["name"]: 1.0 for f in chain["pipeline"].feature_schema}
     client = login_client(bob).__class__()

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import Membership, Role
-from accounts.tests.factories import login_client, workspace_of
+from accounts.models import Role
+from accounts.tests.factories import add_member, login_client, workspace_of
 from engine.ingest import IngestError
 from engine.models import Dataset
 from engine.services.datasets import dataset_ingest
@@ -474,7 +474,7 @@ def test_bob_cannot_upload_to_alices_project(bob_client, project, media, door):
 
 
 def test_a_viewer_cannot_upload(alice, charlie, project, media):
-    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.VIEWER)
+    add_member(workspace_of(alice), charlie, Role.VIEWER)
     client = login_client(charlie)
     data = breast_cancer_frame().to_csv(index=False).encode()
     assert api_upload(client, project, "x.csv", data).status_code == 403

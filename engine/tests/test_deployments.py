@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Membership, Role
+from accounts.models import AuditEvent, Role
 from accounts.services import api_key_create
-from accounts.tests.factories import login_client, workspace_of
+from accounts.tests.factories import add_member, login_client, workspace_of
 from engine import serving
 from engine.models import (
     BatchPrediction,
@@ -194,7 +194,7 @@ def test_an_invalid_slug_is_a_422(alice_client, pipeline, slug):
 
 
 def test_only_admins_deploy(alice, charlie, pipeline):
-    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.MEMBER)
+    add_member(workspace_of(alice), charlie, Role.MEMBER)
     member = login_client(charlie)
     response = post(member, f"/api/v1/pipelines/{pipeline.pk}/deploy")
     assert response.status_code == 403
@@ -223,8 +223,8 @@ def test_a_key_for_another_workspace_or_without_predict_scope(alice, bob, deploy
 
 
 def test_a_viewer_cannot_predict_and_a_member_can(alice, bob, charlie, deployment):
-    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.VIEWER)
-    Membership.objects.create(user=bob, workspace=workspace_of(alice), role=Role.MEMBER)
+    add_member(workspace_of(alice), charlie, Role.VIEWER)
+    add_member(workspace_of(alice), bob, Role.MEMBER)
     assert predict(login_client(charlie), deployment.slug, rows(1)).status_code == 403
     assert predict(login_client(bob), deployment.slug, rows(1)).status_code == 200
 
@@ -502,7 +502,7 @@ def test_members_and_viewers_cannot_change_serving(alice, charlie, two_versions,
     deployment = two_versions
     if action == "activate":
         deployment_deactivate(deployment=deployment, user=alice)
-    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=role)
+    add_member(workspace_of(alice), charlie, role)
     client = login_client(charlie)
     before = serving_state(deployment)
 
@@ -634,7 +634,7 @@ def test_a_refused_batch_upload_says_why_and_stores_nothing(
     elif refusal == "inactive":
         deployment_deactivate(deployment=deployment, user=alice)
     elif refusal == "viewer":
-        Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.VIEWER)
+        add_member(workspace_of(alice), charlie, Role.VIEWER)
         client = login_client(charlie)
 
     if door == "api":

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Membership, Role
-from accounts.tests.factories import login_client, workspace_of
+from accounts.models import AuditEvent, Role
+from accounts.tests.factories import add_member, login_client, workspace_of
 from engine.errors import StudioError
 from engine.models import Pipeline, Run, RunStatus
 from engine.services.pipelines import pipeline_promote
@@ -22,8 +22,8 @@ def promote(client, run, **body):
     return client.post(f"/api/v1/runs/{run.pk}/promote", body, content_type="application/json")
 
 
-def add_member(owner, user, role):
-    Membership.objects.create(user=user, workspace=workspace_of(owner), role=role)
+def member_client(owner, user, role):
+    add_member(workspace_of(owner), user, role)
     return login_client(user)
 
 
@@ -103,7 +103,7 @@ def test_bob_cannot_promote_or_see_alices_run_or_pipeline(alice, bob_client, run
 
 
 def test_a_viewer_cannot_promote(alice, charlie, run):
-    viewer = add_member(alice, charlie, Role.VIEWER)
+    viewer = member_client(alice, charlie, Role.VIEWER)
     assert promote(viewer, run).status_code == 403
     assert viewer.post(reverse("run_promote", args=[run.pk])).status_code == 403
 
@@ -161,7 +161,7 @@ def test_the_pipeline_page_full_and_as_a_fragment(alice, alice_client, run):
 
 
 def test_a_member_sees_the_pipeline_but_no_deploy_form(alice, charlie, run):
-    member = add_member(alice, charlie, Role.MEMBER)
+    member = member_client(alice, charlie, Role.MEMBER)
     pipeline = pipeline_promote(run=run, user=alice)
     html = member.get(reverse("pipeline_detail", args=[pipeline.pk])).content.decode()
     assert 'data-testid="deploy-button"' not in html

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.services import workspace_create
-from accounts.tests.factories import login_client, workspace_of
+from accounts.tests.factories import add_member, login_client, workspace_of
 from engine.errors import InvalidInput
 from engine.models import Dataset, Project, Run
 from engine.services.projects import project_create, project_delete, project_update
@@ -30,7 +30,7 @@ def media(settings, tmp_path):
 @pytest.fixture
 def viewer_client(alice, charlie):
     """charlie, a viewer in alice's workspace."""
-    Membership.objects.create(user=charlie, workspace=workspace_of(alice), role=Role.VIEWER)
+    add_member(workspace_of(alice), charlie, Role.VIEWER)
     return login_client(charlie)
 
 
@@ -217,7 +217,7 @@ def test_a_member_cannot_take_live_deployments_down_by_deleting_the_project(alic
     from engine.models import Deployment
     from engine.services.deployments import deployment_deactivate
 
-    Membership.objects.create(user=bob, workspace=workspace_of(alice), role=Role.MEMBER)
+    add_member(workspace_of(alice), bob, Role.MEMBER)
     project = deployed["project"]
     response = login_client(bob).delete(f"/api/v1/projects/{project.pk}")
     assert response.status_code == 403

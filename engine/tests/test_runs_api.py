@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 from accounts.services import api_key_create
-from accounts.tests.factories import workspace_of
+from accounts.tests.factories import add_member, workspace_of
 from engine.models import Experiment, Run, RunEvent
 from engine.tests.factories import make_dataset, make_project
 
@@ -199,7 +199,7 @@ def test_bob_cannot_see_or_submit_runs_in_alices_project(bob_client, experiment)
 
 
 def test_a_viewer_may_read_but_not_submit_or_cancel(alice, bob, bob_client, experiment):
-    Membership.objects.create(user=bob, workspace=workspace_of(alice), role=Role.VIEWER)
+    add_member(workspace_of(alice), bob, Role.VIEWER)
     run = Run.objects.create(experiment=experiment, plan=COMPARE)
     assert bob_client.get(f"/api/v1/runs/{run.pk}").status_code == 200
     response = submit(bob_client, experiment, COMPARE)

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts.models import AuditEvent, Membership, Role
-from accounts.tests.factories import workspace_of
+from accounts.models import AuditEvent, Role
+from accounts.tests.factories import add_member, workspace_of
 from engine.errors import Conflict, InvalidInput
 from engine.models import Experiment, Run, RunEvent
 from engine.services import execution
@@ -85,7 +85,7 @@ def test_a_bad_plan_is_refused_before_anything_is_written(alice, experiment):
 
 
 def test_a_viewer_cannot_submit(alice, bob, experiment):
-    Membership.objects.create(user=bob, workspace=workspace_of(alice), role=Role.VIEWER)
+    add_member(workspace_of(alice), bob, Role.VIEWER)
     with pytest.raises(PermissionDenied):
         services.run_submit(experiment=experiment, plan=COMPARE, user=bob)
     assert not Run.objects.exists()

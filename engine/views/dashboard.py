@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts.access import permissions_in
+from accounts.selectors import invitation_list_pending
 from engine.forms import ProjectForm
 from engine.selectors.projects import project_list
 from engine.selectors.runs import run_list_recent
@@ -17,6 +18,7 @@ def dashboard_context(request, *, form: ProjectForm | None = None) -> dict:
         "recent_runs": run_list_recent(workspace=workspace) if workspace else [],
         "project_form": form or ProjectForm(),
         "can_write": workspace is not None and "write" in permissions_in(request, workspace),
+        "invitations": invitation_list_pending(user=request.user),
     }
 
 

@@ -66,6 +66,7 @@ def run_create(request, experiment_id: int):
                 experiment=experiment, plan=form.to_plan(), user=request.user, request=request
             )
         except StudioError as exc:
+            status = exc.status if exc.status != 400 else 422
             for message in _plan_error_messages(exc):
                 form.add_error(None, message)
         else:
@@ -74,12 +75,14 @@ def run_create(request, experiment_id: int):
             context = _experiment_runs_context(request, experiment, submitted=run)
             response = render(request, f"{RUNS_BLOCK}#run-form", context)
             return trigger_client_event(response, "runSubmitted", {"run_id": run.pk})
+    else:
+        status = 422
     context = _experiment_runs_context(request, experiment, form=form)
     if request.htmx:
-        return render(request, f"{RUNS_BLOCK}#run-form", context, status=422)
+        return render(request, f"{RUNS_BLOCK}#run-form", context, status=status)
     # Without JavaScript: the whole experiment page again, the form showing its errors.
     context.update(dataset=experiment.dataset, project=experiment.project)
-    return render(request, "engine/experiment_detail.html", context, status=422)
+    return render(request, "engine/experiment_detail.html", context, status=status)
 
 
 def _detail_context(request, run) -> dict:
@@ -134,7 +137,15 @@ def run_cancel(request, run_id: int):
 @require_POST
 def run_rerun(request, run_id: int):
     run = run_get(request=request, run_id=run_id)
-    new_run = runs.run_rerun(run=run, user=request.user, request=request)
+    try:
+        new_run = runs.run_rerun(run=run, user=request.user, request=request)
+    except StudioError as exc:  # a quota: the run page says which
+        status = show_error(request, exc)
+        if not request.htmx:
+            return redirect("run_detail", run_id=run.pk)
+        context = _detail_context(request, run)
+        context["status_error"] = exc.message
+        return render(request, f"{DETAIL}#status", context, status=status)
     messages.success(request, f"Run {new_run.pk} submitted with the same plan as run {run.pk}.")
     url = reverse("run_detail", kwargs={"run_id": new_run.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

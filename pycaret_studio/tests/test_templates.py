@@ -54,7 +54,8 @@ def experiment(alice):
     return make_experiment(make_dataset(make_project(alice), frame), target="y")
 
 
-def test_login_and_signup_describe_their_fields_with_elements_that_exist(db):
+def test_login_and_signup_describe_their_fields_with_elements_that_exist(db, settings):
+    settings.STUDIO_SIGNUP_OPEN = True
     client = Client()
     assert dangling_descriptions(page(client.get(reverse("accounts:signup")))) == []
     refused = client.post(

@@ -25,15 +25,17 @@ document.addEventListener("change", (event) => {
 });
 
 // Swap refusals in place too, so a form or a copilot shows its message: validation (422),
-// conflicts (409) and oversized uploads (413) anywhere; a wrong run state (400) or a throttle
-// (429) only inside a copilot, whose refusals are messages to show; elsewhere they stay errors.
+// conflicts (409), oversized uploads and storage quotas (413) and throttles and quotas (429)
+// anywhere; a wrong run state (400) only inside a copilot, whose refusals are messages to show;
+// a refused role change (403) only where a fragment marks itself [data-show-refusals].
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
   const target = event.detail.target;
   const inCopilot = Boolean(target && target.closest && target.closest(".copilot"));
-  const anywhere = status === 409 || status === 413 || status === 422;
-  const copilotOnly = status === 400 || status === 429;
-  if (anywhere || (copilotOnly && inCopilot)) {
+  const showsRefusals = Boolean(target && target.closest && target.closest("[data-show-refusals]"));
+  const anywhere = status === 409 || status === 413 || status === 422 || status === 429;
+  const copilotOnly = status === 400;
+  if (anywhere || (copilotOnly && inCopilot) || (status === 403 && showsRefusals)) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
