@@ -126,6 +126,13 @@ class ApiKeyAuth(APIKeyHeader):
 class StudioSessionAuth(SessionAuth):
     """Django's session cookie, with CSRF enforced on unsafe methods."""
 
+    def _get_key(self, request):
+        # CSRF protects a signed-in session; a request without one is answered 401, not with
+        # a CSRF 403 that would send a script looking for a token it does not need.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         if request.user.is_authenticated:
             return request.user
