@@ -17,6 +17,7 @@ from accounts.schemas import (
     MemberRoleIn,
     WorkspaceOut,
 )
+from pycaret_studio.schemas import Id
 
 router = Router(tags=["workspaces"])
 
@@ -38,7 +39,7 @@ def workspaces_list(request):
 
 
 @router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
-def workspaces_get(request, workspace_id: int):
+def workspaces_get(request, workspace_id: Id):
     workspace = _visible_workspace(request, workspace_id)
     role = Membership.objects.get(user=request.user, workspace=workspace).role
     return _workspace_out(workspace, role)
@@ -55,13 +56,13 @@ def _member_out(m: Membership) -> dict:
 
 
 @router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
-def members_list(request, workspace_id: int):
+def members_list(request, workspace_id: Id):
     workspace = _visible_workspace(request, workspace_id)
     return [_member_out(m) for m in workspace.memberships.select_related("user")]
 
 
 @router.post("/workspaces/{workspace_id}/members", response={201: MemberOut})
-def members_create(request, workspace_id: int, payload: MemberIn):
+def members_create(request, workspace_id: Id, payload: MemberIn):
     membership = services.member_add(
         workspace=_visible_workspace(request, workspace_id),
         identifier=payload.username or payload.email,
@@ -79,14 +80,14 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 
 
 @router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
-def members_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
+def members_update(request, workspace_id: Id, member_id: Id, payload: MemberRoleIn):
     membership = _membership(request, workspace_id, member_id)
     services.member_change_role(membership=membership, role=payload.role, request=request)
     return _member_out(membership)
 
 
 @router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
-def members_delete(request, workspace_id: int, member_id: int):
+def members_delete(request, workspace_id: Id, member_id: Id):
     services.member_remove(
         membership=_membership(request, workspace_id, member_id), request=request
     )
@@ -129,7 +130,7 @@ def api_keys_list(request):
 
 
 @keys_router.delete("/auth/api-keys/{key_id}", response={204: None})
-def api_keys_delete(request, key_id: int):
+def api_keys_delete(request, key_id: Id):
     calling_key = getattr(request, "api_key", None)
     if calling_key is not None and "write" not in calling_key.scopes:
         raise PermissionDenied("Revoking a key with an API key needs the 'write' scope.")

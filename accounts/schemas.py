@@ -6,6 +6,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
+from pycaret_studio.schemas import EMAIL_MAX, NAME_MAX, USERNAME_MAX, Id, Text
+
 ScopeName = Literal["read", "write", "train", "deploy", "predict"]
 RoleName = Literal["owner", "admin", "member", "viewer"]
 
@@ -26,8 +28,8 @@ class MemberOut(Schema):
 
 
 class MemberIn(Schema):
-    username: str | None = None
-    email: str | None = None
+    username: Text(USERNAME_MAX) | None = None
+    email: Text(EMAIL_MAX) | None = None
     role: RoleName = "member"
 
     @model_validator(mode="after")
@@ -42,8 +44,8 @@ class MemberRoleIn(Schema):
 
 
 class ApiKeyIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    workspace_id: int | None = None
+    name: Text(NAME_MAX, min_length=1)
+    workspace_id: Id | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     scopes: list[ScopeName] | None = None
 
