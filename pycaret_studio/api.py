@@ -52,6 +52,10 @@ def _nul_error(where: str) -> InvalidInput:
     )
 
 
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _reject_nul(data, where: str) -> None:
     """422 for a NUL character in any string or key of parsed JSON (PostgreSQL stores none in
     text or jsonb). Iterative, so a deeply nested body cannot exhaust the stack."""
@@ -75,7 +79,7 @@ class StudioParser(Parser):
 
     def parse_body(self, request):
         try:
-            data = json.loads(request.body)
+            data = json.loads(request.body, parse_constant=_no_constants)
         except (ValueError, RecursionError) as exc:
             raise StudioError("The request body is not valid JSON.", code="bad_json") from exc
         # Ninja also parses each multipart body field through here, with a bare stand-in

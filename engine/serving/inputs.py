@@ -55,6 +55,8 @@ def _to_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if "\x00" in value:
+            raise _BadValue(f"{_describe(value)} contains a NUL character")
         return value if value.strip() else None
     if isinstance(value, bool):
         return str(value)

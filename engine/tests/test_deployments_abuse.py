@@ -159,3 +159,26 @@ def test_a_batch_upload_on_the_page_still_needs_the_csrf_token(alice, deployment
     response = client.post(url, {"file": upload}, **HTMX)
     assert response.status_code == 403
     assert not BatchPrediction.objects.exists()
+
+
+# NUL characters from the pages, which read some fields without a form (PostgreSQL stores none).
+
+
+def test_a_nul_character_in_a_text_cell_is_a_bad_cell_named_by_row_and_column():
+    schema = [{"name": "colour", "kind": "categorical", "dtype": "object"}]
+    with pytest.raises(serving.InputError) as caught:
+        serving.prepare_rows([{"colour": "red"}, {"colour": "re\x00d"}], schema, max_rows=10)
+    assert caught.value.status == 422
+    assert "rows[1], column 'colour'" in caught.value.message
+    assert "NUL" in caught.value.message
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_promoted_name_from_the_page_is_refused(alice, media):
+    run = make_succeeded_run(alice, "classifier")
+    response = login_client(alice).post(
+        reverse("run_promote", args=[run.pk]), {"name": "Cancer\x00screening"}, **HTMX
+    )
+    assert response.status_code == 422
+    assert "NUL" in response.content.decode()
+    assert not run.pipelines.exists()

@@ -21,6 +21,8 @@ from engine.tests.factories import (
     BROKEN_MULTIPART,
     breast_cancer_frame,
     csv_bytes,
+    make_dataset,
+    make_experiment,
     make_project,
 )
 
@@ -122,6 +124,14 @@ def test_a_body_that_is_not_json_is_a_400(alice_client):
     assert (
         assert_error(response, 400, "bad_json")["detail"] == "The request body is not valid JSON."
     )
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(alice_client, literal):
+    body = '{"name": "Churn", "description": ' + literal + "}"
+    response = alice_client.post("/api/v1/projects", body, content_type="application/json")
+    assert_error(response, 400, "bad_json")
+    assert not Project.objects.exists()
 
 
 # No credentials: 401 on every route but health, before any CSRF check.
@@ -354,6 +364,25 @@ def test_a_text_field_longer_than_its_cap_is_a_422(alice, method, path, body, fi
     response = getattr(key_client(alice), method)(url, body, content_type="application/json")
     assert field in assert_error(response, 422, "validation_error")["detail"]
     assert Project.objects.count() == 1 and not Experiment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"kind": "compare", "sort": "s" * 65},
+        {"kind": "tune", "model_id": "lr", "optimize": "o" * 65},
+        {"kind": "create", "model_id": "m" * 65},
+    ],
+)
+def test_a_plan_field_longer_than_its_cap_is_a_422(alice, plan):
+    project = make_project(alice)
+    dataset = make_dataset(project, breast_cancer_frame().head(60))
+    experiment = make_experiment(dataset, target="target")
+    response = key_client(alice).post(
+        f"/api/v1/experiments/{experiment.pk}/runs", {"plan": plan}, content_type="application/json"
+    )
+    assert "plan" in assert_error(response, 422, "validation_error")["detail"]
+    assert not experiment.runs.exists()
 
 
 def test_a_dataset_name_longer_than_its_cap_is_a_422(alice):
