@@ -6,9 +6,12 @@ a view wrapper. Each becomes `{"detail", "code"}`, never Django's HTML page or, 
 its traceback page.
 """
 
+import logging
 import uuid
 
 from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -32,7 +35,14 @@ def _json_error(request, response):
         allowed = response.get("Allow", "")
         detail = f"{request.method} is not allowed here; use {allowed or 'another method'}."
     elif status >= 500:
-        detail = "The server hit an unexpected error."
+        # Django logged the traceback (without our id) before it built this page.
+        logger.error(
+            "Server error on %s %s (request_id=%s)",
+            request.method,
+            request.path,
+            request.request_id,
+        )
+        detail = f"The server hit an unexpected error. Quote request id {request.request_id}."
     else:
         detail = response.reason_phrase or "Error."
     body = {"detail": detail, "code": STATUS_CODES.get(status, "error")}

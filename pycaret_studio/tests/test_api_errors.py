@@ -225,6 +225,30 @@ def test_an_error_outside_a_route_body_is_json_too(alice, monkeypatch):
     assert response["X-Request-ID"] == body["request_id"]
 
 
+class ExplodingMiddleware:
+    """Fails every request, outside any view: Django itself answers the 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise RuntimeError("the secret internals of a middleware")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_error_in_a_middleware_is_json_without_a_traceback(alice, settings, caplog, debug):
+    settings.DEBUG = debug
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ExplodingMiddleware"]
+    client = key_client(alice)
+    client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/api/v1/workspaces")
+    body = assert_error(response, 500, "server_error")
+    assert response["X-Request-ID"] == body["request_id"]
+    assert "secret internals" not in response.content.decode()
+    assert any(body["request_id"] in r.getMessage() for r in caplog.records)
+
+
 def test_every_response_carries_a_request_id(alice_client):
     first = alice_client.get("/api/v1/workspaces")
     second = alice_client.get("/api/v1/workspaces")
