@@ -22,7 +22,7 @@ SlugPath = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[-a-zA-Z
 PlotName = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 (used as a type)
+def Text(max_length: int, *, min_length: int = 0):  # a type, so named like one
     """A string of at most `max_length` characters, the cap of the column it is stored in."""
     return Annotated[str, Field(min_length=min_length, max_length=max_length)]
 
