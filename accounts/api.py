@@ -24,6 +24,7 @@ from accounts.schemas import (
     MyInvitationOut,
     WorkspaceOut,
 )
+from pycaret_studio.schemas import Id
 
 router = Router(tags=["workspaces"])
 
@@ -45,14 +46,14 @@ def workspaces_list(request):
 
 
 @router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
-def workspaces_get(request, workspace_id: int):
+def workspaces_get(request, workspace_id: Id):
     workspace = _visible_workspace(request, workspace_id)
     role = Membership.objects.get(user=request.user, workspace=workspace).role
     return _workspace_out(workspace, role)
 
 
 @router.post("/workspaces/{workspace_id}/leave", response={204: None}, auth=[session_only_auth])
-def workspaces_leave(request, workspace_id: int):
+def workspaces_leave(request, workspace_id: Id):
     """Leave the workspace. Every role may, except its last owner (409)."""
     services.member_leave(workspace=_visible_workspace(request, workspace_id), request=request)
     return 204, None
@@ -81,13 +82,13 @@ def _invitation_out(invitation: Invitation) -> dict:
 
 
 @router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
-def members_list(request, workspace_id: int):
+def members_list(request, workspace_id: Id):
     workspace = _visible_workspace(request, workspace_id)
     return [_member_out(m) for m in selectors.member_list(workspace=workspace)]
 
 
 @router.post("/workspaces/{workspace_id}/members", response={201: InvitationOut})
-def members_create(request, workspace_id: int, payload: MemberIn):
+def members_create(request, workspace_id: Id, payload: MemberIn):
     """Invite someone (owners and admins). They become a member only once they accept. The
     answer is the same whether or not the username or email belongs to anyone."""
     invitation = services.invitation_create(
@@ -107,7 +108,7 @@ def _membership(request, workspace_id: int, member_id: int) -> Membership:
 
 
 @router.patch("/workspaces/{workspace_id}/members/{member_id}", response=MemberOut)
-def members_update(request, workspace_id: int, member_id: int, payload: MemberRoleIn):
+def members_update(request, workspace_id: Id, member_id: Id, payload: MemberRoleIn):
     """Change someone else's role: owners any role; admins between member and viewer."""
     membership = _membership(request, workspace_id, member_id)
     services.member_change_role(membership=membership, role=payload.role, request=request)
@@ -115,7 +116,7 @@ def members_update(request, workspace_id: int, member_id: int, payload: MemberRo
 
 
 @router.delete("/workspaces/{workspace_id}/members/{member_id}", response={204: None})
-def members_delete(request, workspace_id: int, member_id: int):
+def members_delete(request, workspace_id: Id, member_id: Id):
     """Remove someone: owners anyone but the last owner; admins members and viewers."""
     services.member_remove(
         membership=_membership(request, workspace_id, member_id), request=request
@@ -124,7 +125,7 @@ def members_delete(request, workspace_id: int, member_id: int):
 
 
 @router.get("/workspaces/{workspace_id}/invitations", response=list[InvitationOut])
-def workspace_invitations_list(request, workspace_id: int):
+def workspace_invitations_list(request, workspace_id: Id):
     """The workspace's pending invitations (owners and admins)."""
     workspace = _visible_workspace(request, workspace_id)
     require(request, workspace, "manage_members")
@@ -133,7 +134,7 @@ def workspace_invitations_list(request, workspace_id: int):
 
 
 @router.delete("/workspaces/{workspace_id}/invitations/{invitation_id}", response={204: None})
-def workspace_invitations_delete(request, workspace_id: int, invitation_id: int):
+def workspace_invitations_delete(request, workspace_id: Id, invitation_id: Id):
     """Cancel a pending invitation."""
     workspace = _visible_workspace(request, workspace_id)
     invitation = selectors.invitation_in_workspace(workspace=workspace, invitation_id=invitation_id)
@@ -161,7 +162,7 @@ def invitations_list(request):
 
 
 @invitations_router.post("/invitations/{invitation_id}/accept", response=WorkspaceOut)
-def invitations_accept(request, invitation_id: int):
+def invitations_accept(request, invitation_id: Id):
     """Join the workspace with the invitation's role."""
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     membership = services.invitation_accept(invitation=invitation, request=request)
@@ -169,7 +170,7 @@ def invitations_accept(request, invitation_id: int):
 
 
 @invitations_router.post("/invitations/{invitation_id}/decline", response={204: None})
-def invitations_decline(request, invitation_id: int):
+def invitations_decline(request, invitation_id: Id):
     invitation = selectors.invitation_for_invitee(user=request.user, invitation_id=invitation_id)
     services.invitation_decline(invitation=invitation, request=request)
     return 204, None
@@ -210,7 +211,7 @@ def api_keys_list(request):
 
 
 @keys_router.delete("/auth/api-keys/{key_id}", response={204: None})
-def api_keys_delete(request, key_id: int):
+def api_keys_delete(request, key_id: Id):
     keys = ApiKey.objects.all() if request.user.is_superuser else request.user.api_keys.all()
     key = get_object_or_404(keys, pk=key_id)
     services.api_key_revoke(key=key, by=request.user, request=request)

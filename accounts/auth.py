@@ -141,6 +141,13 @@ class ApiKeyAuth(APIKeyHeader):
 class StudioSessionAuth(SessionAuth):
     """Django's session cookie, with CSRF enforced on unsafe methods."""
 
+    def _get_key(self, request):
+        # CSRF protects a signed-in session; a request without one is answered 401, not with
+        # a CSRF 403 that would send a script looking for a token it does not need.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         if request.user.is_authenticated:
             return request.user
@@ -151,13 +158,6 @@ class SessionOnlyAuth(StudioSessionAuth):
     """The session cookie alone. Without a session the request has no credentials here (401),
     whatever key it carries; a session that also sends a key is refused (403), so a script
     cannot borrow a browser's session to do what its key may not."""
-
-    def __call__(self, request):
-        # Without a session there is nothing to protect from cross-site forgery: answer 401 for
-        # missing credentials rather than a CSRF 403 (a key-only script has no CSRF cookie).
-        if not request.user.is_authenticated:
-            return None
-        return super().__call__(request)
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)

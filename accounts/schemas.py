@@ -6,6 +6,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
+from pycaret_studio.schemas import EMAIL_MAX, NAME_MAX, USERNAME_MAX, Id, Text
+
 ScopeName = Literal["read", "write", "train", "deploy", "predict"]
 RoleName = Literal["owner", "admin", "member", "viewer"]
 
@@ -29,8 +31,8 @@ class MemberIn(Schema):
     """Invite someone by exact username or by email. The answer is the same whether or not
     anyone has that username or email."""
 
-    username: str | None = Field(default=None, max_length=254)
-    email: str | None = Field(default=None, max_length=254)
+    username: Text(USERNAME_MAX) | None = None
+    email: Text(EMAIL_MAX) | None = None
     role: RoleName = "member"
 
     @model_validator(mode="after")
@@ -72,8 +74,8 @@ class MyInvitationOut(Schema):
 
 
 class ApiKeyIn(Schema):
-    name: str = Field(min_length=1, max_length=120)
-    workspace_id: int | None = None
+    name: Text(NAME_MAX, min_length=1)
+    workspace_id: Id | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     scopes: list[ScopeName] | None = None
 

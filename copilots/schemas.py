@@ -6,14 +6,15 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from copilots.models import ConsultationType
+from pycaret_studio.schemas import Id
 
 
 class DatasetIn(Schema):
-    dataset_id: int
+    dataset_id: Id
 
 
 class DesignIn(Schema):
-    dataset_id: int
+    dataset_id: Id
     goal: str | None = Field(
         None,
         max_length=500,
@@ -22,15 +23,15 @@ class DesignIn(Schema):
 
 
 class RunIn(Schema):
-    run_id: int
+    run_id: Id
 
 
 class PipelineIn(Schema):
-    pipeline_id: int
+    pipeline_id: Id
 
 
 class DeploymentIn(Schema):
-    deployment_id: int
+    deployment_id: Id
 
 
 class RiskOut(Schema):
@@ -60,9 +61,9 @@ class AdviceOut(Schema):
 
 
 class ConsultationsQuery(Schema):
-    run_id: int | None = None
-    pipeline_id: int | None = None
-    dataset_id: int | None = None
-    deployment_id: int | None = None
+    run_id: Id | None = None
+    pipeline_id: Id | None = None
+    dataset_id: Id | None = None
+    deployment_id: Id | None = None
     type: ConsultationType | None = None
     limit: int = Field(50, ge=1, le=200)

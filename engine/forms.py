@@ -105,10 +105,10 @@ class ExperimentForm(forms.Form):
     date_features = forms.MultipleChoiceField(required=False)
     imputation_type = forms.ChoiceField(required=False, choices=_literal_choices("imputation_type"))
     numeric_imputation = forms.CharField(
-        required=False, help_text="mean, median, mode, knn, drop, or a number."
+        required=False, max_length=64, help_text="mean, median, mode, knn, drop, or a number."
     )
     categorical_imputation = forms.CharField(
-        required=False, help_text="mode, drop, or a fill value."
+        required=False, max_length=255, help_text="mode, drop, or a fill value."
     )
     data_split_stratify = forms.ChoiceField(
         required=False, choices=TRISTATE, label="Stratify the split"

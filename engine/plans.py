@@ -19,7 +19,9 @@ PLOTS: dict[str, tuple[str, ...]] = {
     "regression": ("residuals", "error", "feature"),
 }
 
-ColumnList = list[Annotated[str, Field(min_length=1)]]
+# Caps are those of the columns a run stores them in (a column name, a metric name).
+ColumnList = list[Annotated[str, Field(min_length=1, max_length=255)]]
+MetricName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class SetupOptions(BaseModel):
@@ -48,7 +50,9 @@ class SetupOptions(BaseModel):
     date_features: ColumnList | None = None
     imputation_type: Literal["simple", "iterative"] | None = "simple"
     numeric_imputation: Literal["mean", "median", "mode", "knn", "drop"] | float = "mean"
-    categorical_imputation: Literal["mode", "drop"] | Annotated[str, Field(min_length=1)] = "mode"
+    categorical_imputation: (
+        Literal["mode", "drop"] | Annotated[str, Field(min_length=1, max_length=255)]
+    ) = "mode"
     data_split_stratify: bool | None = None
 
     @model_validator(mode="after")
@@ -103,7 +107,7 @@ class ComparePlan(_PlanBase):
     include: list[ModelId] | None = Field(default=None, min_length=1)
     exclude: list[ModelId] | None = Field(default=None, min_length=1)
     n_select: int = Field(default=1, ge=1, le=20)
-    sort: str | None = None
+    sort: MetricName | None = None
     budget_time: float | None = Field(default=None, gt=0)
     fold: int | None = Field(default=None, ge=2, le=50)
 
@@ -128,7 +132,7 @@ class TunePlan(_PlanBase):
     kind: Literal["tune"] = "tune"
     model_id: ModelId
     n_iter: int = Field(default=10, ge=1, le=200)
-    optimize: str | None = None
+    optimize: MetricName | None = None
 
 
 class EnsemblePlan(_PlanBase):

@@ -70,7 +70,8 @@ def _target_from_goal(dataset: Dataset, goal: str) -> str | None:
 
 
 def build_evidence(dataset: Dataset, *, goal: str | None = None, **_: Any) -> dict[str, Any]:
-    goal = (goal or "").strip()[:GOAL_CAP]
+    # A NUL character has no meaning in a goal, and PostgreSQL stores none in the evidence.
+    goal = (goal or "").replace("\x00", "").strip()[:GOAL_CAP]
     target = _target_from_goal(dataset, goal) if goal else None
     analysis = dataset_analysis.build_evidence(dataset, target=target)
     return {

@@ -1,10 +1,11 @@
 """API routes for deployments: deploy, predict, drift, history, rollback, batch scoring."""
 
 from ninja import File, Router
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
 from accounts.access import require
-from engine import downloads
+from engine import downloads, uploads
 from engine.errors import StudioError
 from engine.schemas.deployments import (
     BatchOut,
@@ -27,12 +28,13 @@ from engine.selectors.deployments import (
 from engine.selectors.pipelines import pipeline_get
 from engine.selectors.projects import project_get
 from engine.services import batches, deployments, predictions
+from pycaret_studio.schemas import Id, SlugPath
 
 router = Router(tags=["deployments"])
 
 
 @router.post("/pipelines/{pipeline_id}/deploy", response={201: DeploymentOut})
-def pipelines_deploy(request, pipeline_id: int, payload: DeployIn):
+def pipelines_deploy(request, pipeline_id: Id, payload: DeployIn):
     """Serve the pipeline at a slug (needs 'deploy'); the same project's slug is updated."""
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
     deployment, _ = deployments.deployment_deploy(
@@ -42,14 +44,14 @@ def pipelines_deploy(request, pipeline_id: int, payload: DeployIn):
 
 
 @router.get("/projects/{project_id}/deployments", response=list[DeploymentOut])
-def deployments_list(request, project_id: int):
+def deployments_list(request, project_id: Id):
     project = project_get(request=request, project_id=project_id)
     require(request, project.workspace, "read")
     return deployment_list(project=project)
 
 
 @router.get("/deployments/{slug}", response=DeploymentOut)
-def deployments_get(request, slug: str):
+def deployments_get(request, slug: SlugPath):
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
     return deployment
@@ -60,7 +62,7 @@ def deployments_get(request, slug: str):
     response={200: PredictOut},
     url_name="deployment_predict",
 )
-def deployments_predict(request, slug: str, payload: PredictIn):
+def deployments_predict(request, slug: SlugPath, payload: PredictIn):
     """Predict rows (needs 'predict'). 422 names missing columns and bad cells; 413 above
     STUDIO_MAX_PREDICT_ROWS rows; 409 when the deployment is inactive."""
     deployment = deployment_get(request=request, slug=slug)
@@ -92,14 +94,14 @@ def _then(request, body: dict, *, status: int, tasks: list):
 
 
 @router.get("/deployments/{slug}/drift", response=DriftOut)
-def deployments_drift(request, slug: str):
+def deployments_drift(request, slug: SlugPath):
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
     return deployment_drift_report(deployment=deployment)
 
 
 @router.get("/deployments/{slug}/stats", response=StatsOut)
-def deployments_stats(request, slug: str):
+def deployments_stats(request, slug: SlugPath):
     """Requests, rows, errors and p50/p95 latency over the last 24 hours."""
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
@@ -107,14 +109,14 @@ def deployments_stats(request, slug: str):
 
 
 @router.get("/deployments/{slug}/history", response=list[RevisionOut])
-def deployments_history(request, slug: str):
+def deployments_history(request, slug: SlugPath):
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
     return deployment_history(deployment=deployment)
 
 
 @router.post("/deployments/{slug}/rollback", response=DeploymentOut)
-def deployments_rollback(request, slug: str):
+def deployments_rollback(request, slug: SlugPath):
     """Serve the version that served before the current one (needs 'deploy')."""
     deployment = deployment_get(request=request, slug=slug)
     return deployments.deployment_rollback(
@@ -123,7 +125,7 @@ def deployments_rollback(request, slug: str):
 
 
 @router.post("/deployments/{slug}/deactivate", response=DeploymentOut)
-def deployments_deactivate(request, slug: str):
+def deployments_deactivate(request, slug: SlugPath):
     deployment = deployment_get(request=request, slug=slug)
     return deployments.deployment_deactivate(
         deployment=deployment, user=request.user, request=request
@@ -131,7 +133,7 @@ def deployments_deactivate(request, slug: str):
 
 
 @router.post("/deployments/{slug}/activate", response=DeploymentOut)
-def deployments_activate(request, slug: str):
+def deployments_activate(request, slug: SlugPath):
     deployment = deployment_get(request=request, slug=slug)
     return deployments.deployment_activate(
         deployment=deployment, user=request.user, request=request
@@ -139,7 +141,8 @@ def deployments_activate(request, slug: str):
 
 
 @router.post("/deployments/{slug}/batch", response={202: BatchOut})
-def deployments_batch(request, slug: str, file: File[UploadedFile]):
+@decorate_view(uploads.reject_oversized)
+def deployments_batch(request, slug: SlugPath, file: File[UploadedFile]):
     """Score a CSV in the background (needs 'predict'); poll the batch, then download."""
     deployment = deployment_get(request=request, slug=slug)
     batch = batches.batch_submit(
@@ -149,14 +152,14 @@ def deployments_batch(request, slug: str, file: File[UploadedFile]):
 
 
 @router.get("/batch-predictions/{batch_id}", response=BatchOut)
-def batch_predictions_get(request, batch_id: int):
+def batch_predictions_get(request, batch_id: Id):
     batch = batch_get(request=request, batch_id=batch_id)
     require(request, batch.deployment.project.workspace, "read")
     return batch
 
 
 @router.get("/batch-predictions/{batch_id}/download")
-def batch_predictions_download(request, batch_id: int):
+def batch_predictions_download(request, batch_id: Id):
     batch = batch_get(request=request, batch_id=batch_id)
     require(request, batch.deployment.project.workspace, "read")
     return downloads.batch_output(batch)

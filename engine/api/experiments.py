@@ -7,12 +7,13 @@ from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get, experiment_list
 from engine.selectors.projects import project_get
 from engine.services import experiments
+from pycaret_studio.schemas import Id
 
 router = Router(tags=["experiments"])
 
 
 @router.post("/projects/{project_id}/experiments", response={201: ExperimentOut})
-def experiments_create(request, project_id: int, payload: ExperimentIn):
+def experiments_create(request, project_id: Id, payload: ExperimentIn):
     project = project_get(request=request, project_id=project_id)
     experiment = experiments.experiment_create(
         project=project,
@@ -28,10 +29,10 @@ def experiments_create(request, project_id: int, payload: ExperimentIn):
 
 
 @router.get("/projects/{project_id}/experiments", response=list[ExperimentOut])
-def experiments_list(request, project_id: int):
+def experiments_list(request, project_id: Id):
     return experiment_list(project=project_get(request=request, project_id=project_id))
 
 
 @router.get("/experiments/{experiment_id}", response=ExperimentOut)
-def experiments_get(request, experiment_id: int):
+def experiments_get(request, experiment_id: Id):
     return experiment_get(request=request, experiment_id=experiment_id)

@@ -8,12 +8,13 @@ from engine.selectors.pipelines import pipeline_get, pipeline_list
 from engine.selectors.projects import project_get
 from engine.selectors.runs import run_get
 from engine.services import pipelines
+from pycaret_studio.schemas import Id
 
 router = Router(tags=["pipelines"])
 
 
 @router.post("/runs/{run_id}/promote", response={201: PipelineOut})
-def runs_promote(request, run_id: int, payload: PromoteIn):
+def runs_promote(request, run_id: Id, payload: PromoteIn):
     """Promote a succeeded run to the next version of a pipeline (needs 'write')."""
     run = run_get(request=request, run_id=run_id)
     pipeline = pipelines.pipeline_promote(
@@ -23,14 +24,14 @@ def runs_promote(request, run_id: int, payload: PromoteIn):
 
 
 @router.get("/pipelines/{pipeline_id}", response=PipelineOut)
-def pipelines_get(request, pipeline_id: int):
+def pipelines_get(request, pipeline_id: Id):
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
     require(request, pipeline.project.workspace, "read")
     return pipeline
 
 
 @router.get("/projects/{project_id}/pipelines", response=list[PipelineOut])
-def pipelines_list(request, project_id: int):
+def pipelines_list(request, project_id: Id):
     project = project_get(request=request, project_id=project_id)
     require(request, project.workspace, "read")
     return pipeline_list(project=project)

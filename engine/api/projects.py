@@ -9,6 +9,7 @@ from engine.errors import InvalidInput
 from engine.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
 from engine.selectors.projects import project_get, project_list
 from engine.services import projects
+from pycaret_studio.schemas import Id
 
 router = Router(tags=["projects"])
 
@@ -26,7 +27,7 @@ def _workspace_for_create(request, workspace_id: int | None) -> Workspace:
 
 
 @router.get("/projects", response=list[ProjectOut])
-def projects_list(request, workspace_id: int | None = None):
+def projects_list(request, workspace_id: Id | None = None):
     workspace = None
     if workspace_id is not None:
         workspace = get_scoped_or_404(
@@ -49,12 +50,12 @@ def projects_create(request, payload: ProjectIn):
 
 
 @router.get("/projects/{project_id}", response=ProjectOut)
-def projects_get(request, project_id: int):
+def projects_get(request, project_id: Id):
     return project_get(request=request, project_id=project_id)
 
 
 @router.patch("/projects/{project_id}", response=ProjectOut)
-def projects_update(request, project_id: int, payload: ProjectPatch):
+def projects_update(request, project_id: Id, payload: ProjectPatch):
     project = project_get(request=request, project_id=project_id)
     return projects.project_update(
         project=project,
@@ -66,7 +67,7 @@ def projects_update(request, project_id: int, payload: ProjectPatch):
 
 
 @router.delete("/projects/{project_id}", response={204: None})
-def projects_delete(request, project_id: int):
+def projects_delete(request, project_id: Id):
     project = project_get(request=request, project_id=project_id)
     projects.project_delete(project=project, user=request.user, request=request)
     return 204, None

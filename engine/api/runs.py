@@ -1,24 +1,25 @@
 """API routes for runs: submit, list, get, events, cancel and re-run."""
 
 from django.http import FileResponse, Http404
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from accounts.access import require
 from engine.schemas.runs import RunEventOut, RunIn, RunOut
 from engine.selectors.experiments import experiment_get
 from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
 from engine.services import runs
+from pycaret_studio.schemas import Count, Id, PlotName
 
 router = Router(tags=["runs"])
 
 
 class EventsQuery(Schema):
-    after: int = 0
-    limit: int = EVENTS_MAX
+    after: Count = 0
+    limit: Count = Field(EVENTS_MAX, description=f"At most {EVENTS_MAX} (more reads as that).")
 
 
 @router.post("/experiments/{experiment_id}/runs", response={202: RunOut})
-def runs_submit(request, experiment_id: int, payload: RunIn):
+def runs_submit(request, experiment_id: Id, payload: RunIn):
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     run = runs.run_submit(
         experiment=experiment, plan=payload.plan, user=request.user, request=request
@@ -27,41 +28,41 @@ def runs_submit(request, experiment_id: int, payload: RunIn):
 
 
 @router.get("/experiments/{experiment_id}/runs", response=list[RunOut])
-def runs_list(request, experiment_id: int):
+def runs_list(request, experiment_id: Id):
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     require(request, experiment.project.workspace, "read")
     return run_list(experiment=experiment)
 
 
 @router.get("/runs/{run_id}", response=RunOut)
-def runs_get(request, run_id: int):
+def runs_get(request, run_id: Id):
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
     return run
 
 
 @router.get("/runs/{run_id}/events", response=list[RunEventOut])
-def runs_events(request, run_id: int, query: Query[EventsQuery]):
+def runs_events(request, run_id: Id, query: Query[EventsQuery]):
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
     return run_events(run=run, after=query.after, limit=query.limit)
 
 
 @router.post("/runs/{run_id}/cancel", response=RunOut)
-def runs_cancel(request, run_id: int):
+def runs_cancel(request, run_id: Id):
     run = run_get(request=request, run_id=run_id)
     return runs.run_cancel(run=run, user=request.user, request=request)
 
 
 @router.post("/runs/{run_id}/rerun", response={202: RunOut})
-def runs_rerun(request, run_id: int):
+def runs_rerun(request, run_id: Id):
     """Submit the same plan on the same experiment again."""
     run = run_get(request=request, run_id=run_id)
     return 202, runs.run_rerun(run=run, user=request.user, request=request)
 
 
 @router.get("/runs/{run_id}/plots/{name}", summary="A run's plot, as PNG")
-def runs_plot(request, run_id: int, name: str):
+def runs_plot(request, run_id: Id, name: PlotName):
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
     path = run_plot_path(run=run, name=name)

@@ -5,12 +5,17 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from pycaret_studio.schemas import COLUMN_NAME_MAX, LONG_NAME_MAX, Id, Text
+
 
 class ExperimentIn(Schema):
-    name: str
-    dataset_id: int
-    task: str = Field(..., description="classification or regression")
-    target: str | None = None
+    name: Text(LONG_NAME_MAX, min_length=1)
+    dataset_id: Id
+    task: Text(32) = Field(
+        ...,
+        description="classification, regression, clustering, anomaly or time_series",
+    )
+    target: Text(COLUMN_NAME_MAX) | None = None
     setup: dict[str, Any] | None = Field(
         None, description="PyCaret setup options; unknown options are refused."
     )

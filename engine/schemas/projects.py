@@ -2,18 +2,20 @@
 
 from datetime import datetime
 
-from ninja import Field, Schema
+from ninja import Schema
+
+from pycaret_studio.schemas import DESCRIPTION_MAX, NAME_MAX, Id, Text
 
 
 class ProjectIn(Schema):
-    name: str = Field(..., min_length=1, max_length=120)
-    description: str = ""
-    workspace_id: int | None = None
+    name: Text(NAME_MAX, min_length=1)
+    description: Text(DESCRIPTION_MAX) = ""
+    workspace_id: Id | None = None
 
 
 class ProjectPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = None
+    name: Text(NAME_MAX, min_length=1) | None = None
+    description: Text(DESCRIPTION_MAX) | None = None
 
 
 class ProjectOut(Schema):

@@ -14,7 +14,6 @@ import re
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from engine.models import BatchPrediction, Deployment, Pipeline, RunStatus
 from engine.services.deployments import deployment_inactive_error
 from engine.services.predictions import load_serving_pipeline
 from engine.storage import batch_dir, media_path, media_relative
+from engine.uploads import max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +114,8 @@ def batch_submit(
     filename = os.path.basename(getattr(upload, "name", "") or "upload.csv")[:255]
     if not filename.lower().endswith(BATCH_SUFFIXES):
         raise _bad_file(f"'{filename}' is not a CSV file; upload a .csv file.")
-    if upload.size > settings.STUDIO_MAX_UPLOAD_MB * 1024 * 1024:
-        raise TooLarge(f"The file is larger than the limit of {settings.STUDIO_MAX_UPLOAD_MB} MB.")
+    if upload.size > max_upload_bytes():
+        raise TooLarge(too_large_message())
     if upload.size == 0:
         raise _bad_file("The file is empty.")
     folder = batch_dir(deployment.pk)

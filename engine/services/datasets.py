@@ -19,22 +19,15 @@ from django.utils import timezone
 from accounts.access import require
 from accounts.models import User
 from engine import quotas
-from engine.errors import TooLarge
 from engine.ingest import IngestError, Limits, ingest_file
 from engine.models import Dataset, Project
+from engine.uploads import MB, max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
 
-MB = 1024 * 1024
-# Room for the multipart envelope (boundaries, part headers, a name field) around the file.
-MULTIPART_SLACK_BYTES = 64 * 1024
 DATASETS_DIR = "datasets"
 NAME_MAX = Dataset._meta.get_field("name").max_length
 FILENAME_MAX = Dataset._meta.get_field("original_filename").max_length
-
-
-def max_upload_bytes() -> int:
-    return settings.STUDIO_MAX_UPLOAD_MB * MB
 
 
 def ingest_limits() -> Limits:
@@ -44,28 +37,6 @@ def ingest_limits() -> Limits:
         max_column_name=settings.STUDIO_MAX_COLUMN_NAME,
         max_data_bytes=settings.STUDIO_MAX_UNCOMPRESSED_MB * MB,
     )
-
-
-def too_large_message() -> str:
-    return (
-        f"The file is larger than this studio's upload limit of "
-        f"{settings.STUDIO_MAX_UPLOAD_MB} MB (STUDIO_MAX_UPLOAD_MB)."
-    )
-
-
-def upload_rejected_early(request) -> TooLarge | None:
-    """413 from the Content-Length header alone, before anything reads the request body.
-
-    Call this before touching `request.POST` or `request.FILES` (and before a CSRF check,
-    which reads `request.POST`), so an oversized upload is refused without being spooled.
-    """
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > max_upload_bytes() + MULTIPART_SLACK_BYTES:
-        return TooLarge(too_large_message())
-    return None
 
 
 def _extension(filename: str) -> str:

@@ -151,11 +151,11 @@ def _deploy(*, pipeline: Pipeline, slug: str | None, user, request) -> tuple[Dep
 
 
 def _locked(deployment: Deployment) -> Deployment:
-    return (
-        Deployment.objects.select_for_update()
-        .select_related("pipeline", "project__workspace")
-        .get(pk=deployment.pk)
-    )
+    # Lock the row alone, then read it with its relations. On PostgreSQL a FOR UPDATE over a
+    # join re-checks the join after waiting for a concurrent writer, and a row whose pipeline
+    # that writer changed (a rollback) drops out: DoesNotExist for a deployment that exists.
+    Deployment.objects.select_for_update().filter(pk=deployment.pk).values_list("pk").get()
+    return Deployment.objects.select_related("pipeline", "project__workspace").get(pk=deployment.pk)
 
 
 def deployment_rollback(*, deployment: Deployment, user: User | None, request=None) -> Deployment:

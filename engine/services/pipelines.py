@@ -42,6 +42,8 @@ def pipeline_promote(
     name = " ".join((name or "").split()) or default_pipeline_name(run)
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"The name is longer than {NAME_MAX_LENGTH} characters.")
+    if "\x00" in name:
+        raise InvalidInput("The name contains a NUL character.")
     for attempt in range(VERSION_ATTEMPTS):
         try:
             with transaction.atomic():

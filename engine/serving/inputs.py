@@ -30,7 +30,10 @@ def _to_number(value: Any) -> float | None:
     if isinstance(value, bool):
         raise _BadValue(f"{_describe(value)} is not a number")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past the float range (about 1.8e308)
+            raise _BadValue(f"{_describe(value)} is too large for a number") from None
     elif isinstance(value, str):
         text = value.strip()
         if not text:
@@ -52,6 +55,8 @@ def _to_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if "\x00" in value:
+            raise _BadValue(f"{_describe(value)} contains a NUL character")
         return value if value.strip() else None
     if isinstance(value, bool):
         return str(value)

@@ -225,3 +225,45 @@ def as_records(rows: pd.DataFrame) -> list[dict]:
     """JSON-like rows: NaN as None, numpy scalars as Python values."""
     records = rows.astype(object).where(rows.notna(), None).to_dict("records")
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in records]
+
+
+# Broken multipart bodies, as a careless or hostile client sends them to an upload route.
+
+
+def multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "XyZ") -> bytes:
+    """A multipart/form-data body of (field name, file name or None, data) parts."""
+    lines = []
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        lines += [f"--{boundary}".encode(), f"Content-Disposition: {disposition}".encode()]
+        lines += [b"Content-Type: text/csv", b"", data]
+    lines.append(f"--{boundary}--".encode())
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+_CSV = b"mean radius,mean texture\n1,2\n"
+_WITH_BOUNDARY = "multipart/form-data; boundary=XyZ"
+# (content type, body) pairs, for pytest.mark.parametrize.
+BROKEN_MULTIPART = [
+    pytest.param("multipart/form-data", multipart([("file", "a.csv", _CSV)]), id="no-boundary"),
+    pytest.param(
+        _WITH_BOUNDARY,
+        multipart([(f"file{i}", f"{i}.csv", b"x") for i in range(2000)]),
+        id="2000-files",
+    ),
+    pytest.param(
+        _WITH_BOUNDARY,
+        multipart([(f"field{i}", None, b"x") for i in range(2000)]),
+        id="2000-fields",
+    ),
+    pytest.param(
+        _WITH_BOUNDARY, multipart([("file", "a" * 2048 + ".csv", _CSV)]), id="2kb-filename"
+    ),
+    pytest.param(
+        _WITH_BOUNDARY,
+        b"--XyZ\r\nContent-Disposition: form-data; name=file; filename=a.csv\r\n\r\n" + _CSV,
+        id="unterminated",
+    ),
+]

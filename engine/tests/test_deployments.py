@@ -594,7 +594,11 @@ BATCH_REFUSALS = [
         id="wrong-type",
     ),
     pytest.param(
-        "too-large", 413, "too_large", "The file is larger than the limit of 1 MB.", id="too-large"
+        "too-large",
+        413,
+        "too_large",
+        "The file is larger than this studio's upload limit of 1 MB (STUDIO_MAX_UPLOAD_MB).",
+        id="too-large",
     ),
     pytest.param("empty", 422, "bad_file", "The file is empty.", id="empty"),
     pytest.param(

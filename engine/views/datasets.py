@@ -2,14 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.access import permissions_in
-from engine import downloads
+from engine import downloads, uploads
 from engine.errors import StudioError
 from engine.forms import DatasetUploadForm, ExperimentForm
 from engine.selectors.datasets import dataset_get
@@ -18,11 +17,6 @@ from engine.services import datasets
 from engine.views.projects import project_context
 
 UPLOAD_PARTIAL = "engine/_dataset_upload.html"
-
-
-def _csrf_failure(request):
-    """Django's CSRF check, run by hand once the upload's size is known to be acceptable."""
-    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
 
 
 def _render_upload(request, project, form, *, status: int = 200, uploaded=None, error=""):
@@ -46,10 +40,10 @@ def _rejected(request, project, error: StudioError):
 @require_POST
 def dataset_upload(request, project_id: int):
     project = project_get(request=request, project_id=project_id)
-    too_large = datasets.upload_rejected_early(request)
+    too_large = uploads.upload_rejected_early(request)
     if too_large is not None:
         return _rejected(request, project, too_large)
-    csrf_failure = _csrf_failure(request)
+    csrf_failure = uploads.csrf_failure(request)
     if csrf_failure is not None:
         return csrf_failure
     form = DatasetUploadForm(request.POST, request.FILES)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import permissions_in, require
-from engine import downloads
+from engine import downloads, uploads
 from engine.errors import InvalidInput, StudioError
 from engine.models import RunStatus
 from engine.selectors.deployments import (
@@ -160,6 +161,8 @@ def deployment_activate(request, slug: str):
     )
 
 
+# CSRF is checked inside, after the size check, as for a dataset upload (engine/uploads.py).
+@csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
 def deployment_batches(request, slug: str):
@@ -168,7 +171,13 @@ def deployment_batches(request, slug: str):
     status = 200
     batch_error = None
     if request.method == "POST":
+        too_large = uploads.upload_rejected_early(request)
+        csrf_failure = uploads.csrf_failure(request) if too_large is None else None
+        if csrf_failure is not None:
+            return csrf_failure
         try:
+            if too_large is not None:
+                raise too_large
             upload = request.FILES.get("file")
             if upload is None:
                 raise InvalidInput("Choose a CSV file to score.")
