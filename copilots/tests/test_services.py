@@ -267,19 +267,36 @@ def _overfit_pipeline(experiment):
     return make_pipeline(run)
 
 
-def test_overfit_run_is_not_deployed_even_when_the_llm_approves(experiment, alice, llm_server):
-    pipeline = _overfit_pipeline(experiment)
+def test_overfit_run_is_not_deployed_even_when_the_llm_approves(alice, llm_server):
+    # A perfect CV score with a leaking feature behind it: high, whatever the LLM says.
+    pipeline = _overfit_pipeline(make_churn_experiment(alice, leak=True, name="Leaky"))
     llm_server.reply(
         {"verdict": "APPROVE", "reasoning_summary": "Perfect model!", "recommendations": ["Ship"]}
     )
     advice = envelope(consult(type="deployment_review", obj=pipeline, user=alice))
     assert advice["offline"] is False
     assert advice["verdict"].startswith("DO NOT DEPLOY: ")
-    assert "overfit" in advice["verdict"]
-    assert {"name": "overfit: perfect cross-validation score", "severity": "high"}.items() <= (
-        advice["risks"][0].items()
+    assert "overfit" in advice["verdict"] and "leakage suspect: refund_issued" in advice["verdict"]
+    risks = {r["name"]: r for r in advice["risks"]}
+    assert risks["overfit: perfect cross-validation score"]["severity"] == "high"
+    assert (
+        "leakage suspect(s) among the features: refund_issued"
+        in (risks["overfit: perfect cross-validation score"]["evidence"])
     )
+    assert risks["leakage suspect: refund_issued"]["severity"] == "high"
     assert any("milder" in note for note in advice["notes"])
+
+
+def test_a_perfect_cv_score_on_an_easy_target_is_a_caveat_and_explain_agrees(experiment, alice):
+    pipeline = _overfit_pipeline(experiment)  # holdout 0.99 agrees; no feature leaks
+    review = envelope(consult(type="deployment_review", obj=pipeline, user=alice))
+    explain = envelope(consult(type="run_explanation", obj=pipeline.origin_run, user=alice))
+    risks = {r["name"]: r["severity"] for r in review["risks"]}
+    assert risks["overfit: perfect cross-validation score"] == "medium"
+    assert explain["risks"] == review["risks"]  # one rule book, one risk list
+    assert "stable" not in explain["reasoning_summary"]
+    assert not any(r.startswith("Tune") for r in explain["recommendations"])  # at the ceiling
+    assert any("check the features for leakage" in r.lower() for r in explain["recommendations"])
 
 
 def test_a_stricter_llm_verdict_stands(experiment, alice, llm_server):

@@ -18,6 +18,7 @@ from copilots.tests.factories import (
     make_pipeline,
     make_succeeded_run,
 )
+from engine.tests.factories import make_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,15 @@ def experiment(alice):
 
 
 def approvable_pipeline(experiment):
-    """A run no deterministic check objects to: the verdict floor is APPROVE."""
+    """A run no deterministic check objects to: the verdict floor is APPROVE (its experiment
+    ignores the ID column, which would be a medium risk as a feature)."""
+    experiment = make_experiment(
+        experiment.dataset,
+        target=experiment.target,
+        setup={"ignore_features": ["customer_id"]},
+        name="Without the ID",
+        user=experiment.created_by,
+    )
     run = make_succeeded_run(
         experiment,
         preprocessing={
