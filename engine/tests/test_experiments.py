@@ -310,6 +310,37 @@ def test_experiment_form_page(alice_client, dataset):
     assert '<option value="churned" selected>' in page
 
 
+def penguins_like(n: int = 344) -> pd.DataFrame:
+    """Palmer penguins' shape: species first, two categories, four measurements, year last."""
+    rng = np.random.default_rng(11)
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n, p=[0.44, 0.36, 0.20])
+    return pd.DataFrame(
+        {
+            "species": species,
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
+            "bill_length_mm": rng.normal(44, 5, n).round(1),
+            "bill_depth_mm": rng.normal(17, 2, n).round(1),
+            "flipper_length_mm": rng.integers(172, 232, n),
+            "body_mass_g": rng.integers(2700, 6300, n),
+            "sex": rng.choice(["male", "female"], n),
+            "year": rng.choice([2007, 2008, 2009], n),
+        }
+    )
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_the_forms_default_target_is_the_rule_books_top_candidate(alice_client, project, htmx):
+    dataset = make_dataset(project, penguins_like(), name="penguins.csv")
+    response = alice_client.get(
+        reverse("experiment_create", args=[dataset.pk]), **(HTMX if htmx else {})
+    )
+    page = response.content.decode()
+    assert ("<html" in page) is not htmx and 'id="experiment-form"' in page
+    assert '<option value="species" selected>' in page  # not year, the last column
+    assert '<option value="year" selected>' not in page
+    assert '<option value="classification" selected>' in page
+
+
 def test_experiment_page_full_and_fragment(alice_client, project):
     frame = pd.DataFrame({"x": range(40), "label": ["a"] * 37 + ["b"] * 3})
     dataset = make_dataset(project, frame, name="rare.csv")
