@@ -76,8 +76,9 @@ def has_id_name(column: dict[str, Any]) -> bool:
 
 
 def is_year_like(column: dict[str, Any]) -> bool:
-    """Integers that look like calendar years: a year's name, or few values within 1800-2100."""
-    if column.get("kind") != "numeric" or not is_integer(column):
+    """Whole numbers within 1800-2100 that look like calendar years: integers with a year's
+    name or few values, or whole-valued floats with a year's name (1947.0 from a CSV)."""
+    if column.get("kind") != "numeric":
         return False
     low, high = column.get("min"), column.get("max")
     in_range = (
@@ -88,6 +89,8 @@ def is_year_like(column: dict[str, Any]) -> bool:
     if not in_range:
         return False
     named = bool(YEAR_NAME.search(str(column.get("name", "")).strip()))
+    if not is_integer(column):
+        return named and float(low).is_integer() and float(high).is_integer()
     return named or (column.get("unique") or 0) <= YEAR_MAX_UNIQUE
 
 

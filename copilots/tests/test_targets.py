@@ -153,7 +153,9 @@ def test_infer_task(column, task):
 def test_year_date_and_near_constant_columns():
     assert columns.is_year_like(num("year", 3, dtype="int64", lo=2007, hi=2009))
     assert columns.is_year_like(num("season", 12, dtype="int64", lo=1990, hi=2001))
-    assert not columns.is_year_like(num("year", 3, lo=2007.0, hi=2009.0))  # floats
+    assert columns.is_year_like(num("YEAR", 16, lo=1947.0, hi=1962.0))  # 1947.0 from a CSV
+    assert not columns.is_year_like(num("year", 3, lo=2007.5, hi=2009.0))
+    assert not columns.is_year_like(num("score", 3, lo=2007.0, hi=2009.0))  # floats, no name
     assert not columns.is_year_like(num("count", 300, dtype="int64", lo=1800, hi=2100))
     assert columns.is_date_like(cat("created_date", 50))
     assert not columns.is_date_like(cat("update", 50))
