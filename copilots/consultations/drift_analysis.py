@@ -67,6 +67,7 @@ def build_evidence(deployment: Deployment, **_: Any) -> dict[str, Any]:
     # Drifted first, the largest statistic first within each group.
     features.sort(key=lambda f: (not f["drifted"], -(f.get("statistic") or 0)))
     return {
+        "decision": drift_decision(report),
         "deployment": {
             "id": deployment.pk,
             "slug": deployment.slug,

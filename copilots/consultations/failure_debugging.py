@@ -15,9 +15,9 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations.base import NotApplicable, event_excerpt, narrative, run_brief
-from copilots.rules.failures import CATEGORIES, classify, task_mismatch
+from copilots.rules.failures import CATEGORIES, classify
 from copilots.rules.plans import unknown_metrics, unknown_model_ids
-from copilots.rules.targets import infer_task, top_target
+from copilots.rules.targets import infer_task, task_mismatch, top_target
 from engine.metrics import DEFAULT_METRIC, task_metrics
 from engine.model_registry import closest_model_ids, model_choices
 from engine.models import Run, RunStatus

@@ -1,11 +1,6 @@
-"""Failed runs: the category of an error the runner did not categorise (older rows), and what
-the experiment's own data says about a failure (a target whose values suggest another task)."""
+"""Failed runs: the category of an error the runner did not categorise (older rows)."""
 
 from __future__ import annotations
-
-from typing import Any
-
-from copilots.rules.targets import infer_task
 
 CATEGORIES = ("DATA", "CONFIG", "ENGINE")
 
@@ -52,28 +47,3 @@ def classify(error_type: str, message: str) -> tuple[str, str]:
         if hint in text:
             return "DATA", f"the error mentions {hint!r}"
     return "ENGINE", "nothing in the error points at the data or the plan"
-
-
-def task_mismatch(*, task: str, target: dict[str, Any] | None) -> dict[str, str] | None:
-    """`{task, reason}` when the target's profile suggests another task than the experiment's.
-
-    Only between classification and regression, the two tasks a target's values decide.
-    """
-    if not target or task not in ("classification", "regression"):
-        return None
-    suggested = infer_task(target)
-    if suggested == task:
-        return None
-    name, unique = target.get("name"), target.get("unique") or 0
-    if suggested == "regression":
-        reason = (
-            f"'{name}' looks continuous ({unique} distinct numeric values): use a regression "
-            "experiment, or bin it into classes"
-        )
-    else:
-        kind = target.get("kind") or "categorical"
-        reason = (
-            f"'{name}' holds labels ({kind}, {unique} distinct values): use a classification "
-            "experiment"
-        )
-    return {"task": suggested, "reason": reason}

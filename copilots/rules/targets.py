@@ -198,3 +198,31 @@ def top_target(
     """The best candidate, or None when every column is disqualified."""
     ranked = rank_targets(profile, n_rows, dataset_name=dataset_name)
     return ranked[0] if ranked else None
+
+
+def task_mismatch(*, task: str, target: dict[str, Any] | None) -> dict[str, str] | None:
+    """`{task, reason}` when the target's profile suggests another task than the experiment's.
+
+    Only between classification and regression, the two tasks a target's values decide.
+    """
+    if not target or task not in ("classification", "regression"):
+        return None
+    suggested = infer_task(target)
+    if suggested == task:
+        return None
+    name, unique = target.get("name"), target.get("unique") or 0
+    if suggested == "regression":
+        reason = (
+            f"'{name}' looks continuous ({unique} distinct numeric values): use a regression "
+            "experiment, or bin it into classes"
+        )
+    elif target.get("kind") in ("categorical", "boolean"):
+        reason = (
+            f"'{name}' holds labels ({unique} distinct values): use a classification experiment"
+        )
+    else:
+        reason = (
+            f"'{name}' has only {unique} distinct values, like class labels: a classification "
+            "experiment may fit it better"
+        )
+    return {"task": suggested, "reason": reason}

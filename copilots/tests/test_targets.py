@@ -177,13 +177,13 @@ def test_id_feature_risk():
 
 def test_task_mismatch_from_the_target_profile():
     continuous = num("price", 400)
-    found = failures.task_mismatch(task="classification", target=continuous)
+    found = targets.task_mismatch(task="classification", target=continuous)
     assert found["task"] == "regression"
     assert "looks continuous (400 distinct numeric values)" in found["reason"]
-    labels = failures.task_mismatch(task="regression", target=cat("species", 3))
+    labels = targets.task_mismatch(task="regression", target=cat("species", 3))
     assert labels["task"] == "classification"
-    assert failures.task_mismatch(task="classification", target=cat("species", 3)) is None
-    assert failures.task_mismatch(task="clustering", target=continuous) is None
+    assert targets.task_mismatch(task="classification", target=cat("species", 3)) is None
+    assert targets.task_mismatch(task="clustering", target=continuous) is None
 
 
 def test_classify_older_failures():

@@ -215,6 +215,25 @@ def test_many_classes_warn_but_do_not_block(project):
     assert any("60 classes (more than 50)" in w for w in experiment.warnings)
 
 
+def test_the_rule_books_task_inference_warns_of_a_task_that_does_not_fit(project):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": range(300), "price": rng.normal(100, 20, 300).round(2)})
+    frame["grade"] = rng.integers(1, 4, 300)
+    dataset = make_dataset(project, frame, name="mixed_targets.csv")
+    continuous = make_experiment(dataset, target="price", name="price as classes")
+    assert continuous.warnings[0].startswith(
+        "The target 'price' looks continuous (292 distinct numeric values): use a regression "
+        "experiment"
+    )
+    assert not any("more than 50" in w for w in continuous.warnings)  # one warning, not two
+    grades = make_experiment(dataset, task="regression", target="grade", name="grade as numbers")
+    assert grades.warnings == [
+        "The target 'grade' has only 3 distinct values, like class labels: a classification "
+        "experiment may fit it better."
+    ]
+    assert make_experiment(dataset, task="regression", target="price", name="ok").warnings == []
+
+
 def test_a_class_smaller_than_fold_warns(project):
     frame = pd.DataFrame({"x": range(40), "label": ["a"] * 34 + ["b"] * 3 + ["c"] * 3})
     dataset = make_dataset(project, frame)
