@@ -36,3 +36,11 @@ def score_of(row: dict[str, Any] | None, metric: str) -> float | None:
     if not_computed(metric, value):
         return None
     return as_number(value)
+
+
+def readable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A leaderboard or metrics row for evidence: PyCaret's "could not compute" placeholders
+    become null, so a model reading the evidence never takes a 0.0 AUC for a score."""
+    if row is None:
+        return None
+    return {k: (None if not_computed(str(k), v) else v) for k, v in row.items()}

@@ -12,7 +12,7 @@ from typing import Any
 from copilots import prompting
 from copilots.consultations.base import narrative
 from copilots.facts import model_facts
-from copilots.numbers import fmt, score_of
+from copilots.numbers import fmt, readable_row, score_of
 from copilots.rules.checklist import model_risks
 from copilots.rules.columns import top_classes
 from copilots.rules.imbalance import minority_share
@@ -55,17 +55,17 @@ def build_evidence(pipeline: Pipeline, **_: Any) -> dict[str, Any]:
             "model_name": pipeline.model_name,
             "task": facts["task"],
             "target": facts["target"],
-            "metrics_at_promotion": pipeline.metrics,
+            "metrics_at_promotion": readable_row(pipeline.metrics),
         },
         "origin_run": {
             "id": run.pk,
             "plan": run.plan,
             "sort_metric": facts["metric"],
-            "leaderboard_top": run.leaderboard[:5],
+            "leaderboard_top": [readable_row(r) for r in run.leaderboard[:5]],
             "leaderboard_size": len(run.leaderboard),
-            "best": facts["best"],
-            "runner_up": facts["runner_up"],
-            "holdout_metrics": run.metrics,
+            "best": readable_row(facts["best"]),
+            "runner_up": readable_row(facts["runner_up"]),
+            "holdout_metrics": readable_row(run.metrics),
             "preprocessing": run.preprocessing,
             "environment": run.environment,
             "outcome": run.outcome,

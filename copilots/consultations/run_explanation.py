@@ -8,7 +8,7 @@ from typing import Any
 from copilots import prompting
 from copilots.consultations.base import NotApplicable, narrative, run_brief, score_columns
 from copilots.facts import model_facts
-from copilots.numbers import as_number, fmt, score_of
+from copilots.numbers import as_number, fmt, readable_row, score_of
 from copilots.rules.checklist import model_risks
 from copilots.rules.fitness import (
     GAP_MEDIUM,
@@ -101,14 +101,14 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
         "model": {"id": run.model_id, "name": run.model_name, "params": params},
         "sort_metric": metric,
         "metric_direction": f"{direction} is better",
-        "leaderboard": leaderboard,
+        "leaderboard": [readable_row(r) for r in leaderboard],
         "leaderboard_size": len(run.leaderboard),
         "not_computed_metrics": not_computed,
-        "best": best,
+        "best": readable_row(best),
         "at_ceiling": perfect is not None or at_ceiling(metric, score_of(best, metric)),
         "tune": tune_judgement(facts["tune"]),
         "margin_to_runner_up": margin,
-        "holdout_metrics": run.metrics,
+        "holdout_metrics": readable_row(run.metrics),
         "cv_vs_holdout": cv_vs_holdout,
         "top_features": _top_features(run),
         "preprocessing": run.preprocessing,

@@ -663,3 +663,48 @@ def test_every_call_is_stored(experiment, alice, llm_server):
         "succeeded",
         "failed",
     ]
+
+
+# The rule book, as the copilots report it.
+
+
+def test_analysis_reports_the_top_target_candidates_with_their_reasons(alice):
+    from copilots.evals.frames import penguins
+
+    dataset = make_dataset(make_project(alice, name="Penguins"), penguins(), name="penguins.csv")
+    advice = envelope(consult(type="dataset_analysis", obj=dataset, user=alice))
+    summary = advice["reasoning_summary"]
+    assert "The target (guessed) is 'species', which looks like classification" in summary
+    assert "Top target candidates: 'species' (its name is a usual target name, it is the first" in (
+        summary
+    )
+    assert "'year' (it holds calendar years)" in summary
+    assert "0.59 of its fair share of 33.3% (3 classes)" in summary
+    assert "leave fix_imbalance off" in summary
+    assert not any(r["name"] == "class imbalance" for r in advice["risks"])
+
+
+def test_a_leak_is_named_with_how_well_it_alone_predicts_and_what_to_do(alice):
+    dataset = make_churn_experiment(alice, leak=True).dataset
+    advice = envelope(consult(type="dataset_analysis", obj=dataset, user=alice))
+    leak = next(r for r in advice["risks"] if r["name"] == "leakage suspect: refund_issued")
+    assert leak["evidence"].startswith(
+        "'refund_issued' alone predicts 'churn' with 100.0% accuracy"
+    )
+    assert "the majority class alone gets" in leak["evidence"]
+    assert leak["evidence"].endswith("add 'refund_issued' to ignore_features")
+    assert any("ignore_features=['refund_issued']" in r for r in advice["recommendations"])
+
+
+def test_evidence_shows_an_auc_pycaret_could_not_compute_as_null(experiment, alice, llm_server):
+    leaderboard = [
+        {"model_id": "lr", "Model": "Logistic Regression", "Accuracy": 0.86, "AUC": 0.0},
+        {"model_id": "rf", "Model": "Random Forest Classifier", "Accuracy": 0.83, "AUC": 0.9},
+    ]
+    run = make_succeeded_run(experiment, leaderboard=leaderboard, metrics={"AUC": 0.0})
+    consult(type="run_explanation", obj=run, user=alice)
+    evidence = _data_block(llm_server.requests[0].messages[1]["content"])
+    assert evidence["best"]["AUC"] is None and evidence["leaderboard"][1]["AUC"] == 0.9
+    assert evidence["holdout_metrics"]["AUC"] is None
+    assert evidence["not_computed_metrics"] == ["AUC"]
+    assert run.leaderboard[0]["AUC"] == 0.0  # stored as PyCaret gave it
