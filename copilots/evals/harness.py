@@ -94,9 +94,7 @@ def judgements(copilot: str, advice: dict[str, Any], obj: Any, env: Env) -> dict
     config = advice.get("suggested_config") or {}
     experiment, plan = config.get("experiment") or {}, config.get("plan") or {}
     if copilot == "dataset_analysis":
-        match = _TARGET.search(advice.get("reasoning_summary", ""))
-        found["target"] = match.group(1) if match else None
-        found["task"] = match.group(2) if match else None
+        found["target"], found["task"] = _stated_target(advice.get("reasoning_summary", ""), obj)
     elif copilot == "experiment_design":
         setup = experiment.get("setup") or {}
         found.update(
@@ -132,6 +130,25 @@ def judgements(copilot: str, advice: dict[str, Any], obj: Any, env: Env) -> dict
         else:
             found["decision"] = "no report" if "no drift report" in text else "no action"
     return found
+
+
+def _stated_target(summary: str, dataset) -> tuple[str | None, str | None]:
+    """(target, task) as the summary states them: the offline wording, or else, for an LLM's
+    own words, the first column named in the first sentence about the target."""
+    match = _TARGET.search(summary)
+    if match:
+        return match.group(1), match.group(2)
+    sentence = next((s for s in re.split(r"(?<=[.!?])\s+", summary) if "target" in s.lower()), "")
+    named = []
+    for name in map(str, dataset.column_names):
+        # A column called "target" counts only when quoted: the word is in every such sentence.
+        quoted = name.lower() == "target"
+        pattern = f"['\"`]{re.escape(name)}['\"`]" if quoted else rf"(?<!\w){re.escape(name)}(?!\w)"
+        hit = re.search(pattern, sentence)
+        if hit:
+            named.append((hit.start(), name))
+    tasks = re.findall(r"classification|regression", sentence or summary)
+    return (min(named)[1] if named else None), (tasks[0] if tasks else None)
 
 
 def _agrees_with_review(advice: dict[str, Any], run, env: Env, stable: bool) -> bool:

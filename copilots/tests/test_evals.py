@@ -136,3 +136,18 @@ def test_a_hostile_llm_renders_escaped_on_the_pages(alice, alice_client, hostile
         assert "&lt;script&gt;alert(&#x27;summary&#x27;)&lt;/script&gt;" in html
     assert "DO NOT DEPLOY: small training sample" in review  # the floor, not the LLM's APPROVE
     assert "&lt;script&gt;x&lt;/script&gt;" not in pages[1]  # an invalid plan is never shown
+
+
+def test_an_llms_own_wording_of_the_target_is_read():
+    from copilots.evals.harness import _stated_target
+
+    class Dataset:
+        column_names = ["species", "island", "year", "target"]
+
+    said = "Palmer penguins. The likely target is species (3 classes): a classification task."
+    assert _stated_target(said, Dataset) == ("species", "classification")
+    assert _stated_target("Predict the 'target' column: regression.", Dataset) == (
+        "target",
+        "regression",
+    )
+    assert _stated_target("Looks fine to me.", Dataset) == (None, None)
