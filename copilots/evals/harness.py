@@ -207,9 +207,11 @@ def run_cases(cases: list[Case], *, llm: bool = False) -> tuple[list[Result], fl
     model = settings.COPILOT_MODEL if llm else ""
     cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache["default"]["LOCATION"] = f"copilot-eval-{uuid.uuid4().hex}"
+    # The evaluation's own uploads and calls are not a workspace's: its quotas do not apply.
+    quotas_off = {"STUDIO_QUOTA_COPILOT_CALLS_PER_DAY": 0, "STUDIO_QUOTA_STORAGE_MB": 0}
     with (
         tempfile.TemporaryDirectory() as media,
-        override_settings(MEDIA_ROOT=media, COPILOT_MODEL=model, CACHES=cache),
+        override_settings(MEDIA_ROOT=media, COPILOT_MODEL=model, CACHES=cache, **quotas_off),
         transaction.atomic(),
     ):
         env = Env()
