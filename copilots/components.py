@@ -154,15 +154,40 @@ def context_for(
     dom_id = f"copilot-{type.replace('_', '-')}-{obj.pk}"
     workspace = selectors.object_workspace(obj)
     allowed = permissions_in(request, workspace) if request is not None else frozenset()
+    advice = selectors.envelope(consultation) if consultation is not None else None
     return {
         "spec": spec,
         "obj": obj,
         "dom_id": dom_id,
         "endpoint": reverse(spec.url_name, args=[obj.pk]),
         "consultation": consultation,
-        "advice": selectors.envelope(consultation) if consultation is not None else None,
+        "advice": advice,
         "history": [c for c in history if consultation is None or c.pk != consultation.pk],
         "error": error,
         "can_write": "write" in allowed,
         "back": back_link(obj),
+        **apply_link(type, advice, allowed),
     }
+
+
+def apply_link(type: str, advice: dict[str, Any] | None, allowed) -> dict[str, str]:
+    """Where "Apply" goes for a suggested configuration: the new-experiment form for an
+    experiment, the New run form for a plan. Nothing is created until the person submits."""
+    config = (advice or {}).get("suggested_config")
+    if not isinstance(config, dict):
+        return {}
+    pk = advice["consultation_id"]
+    if "experiment" in config and "write" in allowed:
+        return {
+            "apply_url": reverse("copilots:design_apply", args=[pk]),
+            "apply_target": "#experiment-form" if type == "experiment_design" else "",
+            "apply_help": "Fills in the new-experiment form; you review it and create the "
+            "experiment.",
+        }
+    if "plan" in config and "train" in allowed and type == "failure_debugging":
+        return {
+            "apply_url": reverse("copilots:plan_apply", args=[pk]),
+            "apply_target": "",
+            "apply_help": "Fills in the New run form; you review it and submit the run.",
+        }
+    return {}

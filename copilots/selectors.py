@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db.models import QuerySet
 
 from accounts.access import get_scoped_or_404, scoped
-from copilots.models import Consultation
+from copilots.models import Consultation, ConsultationType
 from engine.models import Deployment
+
+logger = logging.getLogger(__name__)
 
 ENVELOPE_OPTIONAL = ("suggested_config", "verdict", "category", "risks", "notes")
 LIST_MAX = 200
@@ -114,3 +117,57 @@ def object_workspace(obj):
     if project is None:
         project = obj.experiment.project  # a Run
     return project.workspace
+
+
+# The deploy gate: what the latest review of a pipeline said.
+
+
+def latest_review(pipeline) -> Consultation | None:
+    """The newest deployment review of `pipeline` that carries a verdict (an offline answer
+    after an LLM failure counts: it is a review)."""
+    from copilots.verdicts import verdict_level
+
+    reviews = Consultation.objects.filter(
+        pipeline=pipeline, type=ConsultationType.DEPLOYMENT_REVIEW
+    ).order_by("-created_at", "-id")
+    for review in reviews[:20]:
+        if verdict_level((review.advice or {}).get("verdict")) is not None:
+            return review
+    return None
+
+
+def deploy_warning(pipeline) -> dict[str, Any] | None:
+    """Why deploying `pipeline` needs a person's confirmation, or None.
+
+    None when its latest review said APPROVE or APPROVE WITH CAVEATS. Otherwise
+    `{reason, verdict, risks, consultation_id}`: reason "do_not_deploy" with the review's own
+    verdict and risks, or "not_reviewed" with the rule book's checks run now (no LLM).
+    """
+    from copilots.facts import model_facts
+    from copilots.rules.checklist import model_risks
+    from copilots.rules.risks import verdict_floor
+    from copilots.verdicts import verdict_level
+
+    review = latest_review(pipeline)
+    if review is not None:
+        advice = review.advice or {}
+        if verdict_level(advice.get("verdict")) != 2:
+            return None
+        risks = [r for r in advice.get("risks") or [] if r.get("severity") == "high"]
+        return {
+            "reason": "do_not_deploy",
+            "verdict": advice["verdict"],
+            "risks": risks or list(advice.get("risks") or []),
+            "consultation_id": review.pk,
+        }
+    try:
+        risks = model_risks(model_facts(pipeline.origin_run, pipeline))
+    except Exception:  # unreadable training data: still a confirmation, with what is known
+        logger.warning("deploy gate: checks failed for pipeline %s", pipeline.pk, exc_info=True)
+        risks = []
+    return {
+        "reason": "not_reviewed",
+        "verdict": verdict_floor(risks),
+        "risks": [r for r in risks if r["severity"] != "low"],
+        "consultation_id": None,
+    }

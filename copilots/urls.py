@@ -22,4 +22,9 @@ urlpatterns = [
         views.design_apply,
         name="design_apply",
     ),
+    path(
+        "consultations/<int:consultation_id>/apply-plan/",
+        views.plan_apply,
+        name="plan_apply",
+    ),
 ]

@@ -119,13 +119,17 @@ def design_apply(request, consultation_id: int):
 
     consultation = get_scoped_or_404(
         request,
-        Consultation.objects.select_related("dataset__project__workspace"),
+        Consultation.objects.select_related(
+            "dataset__project__workspace", "experiment__dataset__project__workspace"
+        ),
         pk=consultation_id,
-        type=ConsultationType.EXPERIMENT_DESIGN,
+        type__in=[ConsultationType.EXPERIMENT_DESIGN, ConsultationType.FAILURE_DEBUGGING],
     )
-    dataset = consultation.dataset
+    dataset = consultation.dataset or (
+        consultation.experiment.dataset if consultation.experiment_id else None
+    )
     config = (consultation.advice or {}).get("suggested_config")
-    if dataset is None or not config:
+    if dataset is None or not config or "experiment" not in config:
         raise Http404("This consultation has no configuration to apply.")
     # Re-validated: only a configuration the engine accepts today prefills the form.
     config, _problems = validate_config(config, dataset)
@@ -141,3 +145,39 @@ def design_apply(request, consultation_id: int):
     if request.htmx:
         return render(request, "engine/_experiment_form.html", context)
     return render(request, "engine/experiment_form.html", context)
+
+
+@login_required
+@require_GET
+def plan_apply(request, consultation_id: int):
+    """The New run form of a failed run's experiment, filled in from the debugger's corrected
+    plan. Nothing runs until the person submits it (to the engine's own run view)."""
+    from copilots.configs import plan_initial
+    from engine.forms import RunPlanForm
+    from engine.plans import parse_plan
+
+    consultation = get_scoped_or_404(
+        request,
+        Consultation.objects.select_related("experiment__project__workspace", "run"),
+        pk=consultation_id,
+        type=ConsultationType.FAILURE_DEBUGGING,
+    )
+    config = (consultation.advice or {}).get("suggested_config") or {}
+    experiment = consultation.experiment
+    if experiment is None or not isinstance(config.get("plan"), dict):
+        raise Http404("This consultation has no plan to apply.")
+    try:
+        plan = parse_plan(config["plan"]).model_dump(mode="json", exclude_none=True)
+    except ValueError:
+        raise Http404("The suggested plan is no longer valid.") from None
+    context = {
+        "experiment": experiment,
+        "project": experiment.project,
+        "dataset": experiment.dataset,
+        "run": consultation.run,
+        "run_form": RunPlanForm(task=experiment.task, initial=plan_initial(plan)),
+        "submitted": None,
+    }
+    if request.htmx:
+        return render(request, "engine/runs/_experiment_runs.html#run-form", context)
+    return render(request, "copilots/apply_plan.html", context)

@@ -120,10 +120,21 @@ class ExperimentForm(forms.Form):
         columns = [(c, c) for c in dataset.column_names]
         self.fields["target"].choices = [("", "Choose a column")] + columns
         if not self.is_bound and dataset.column_names:
-            self.initial.setdefault("target", dataset.column_names[-1])
+            self._default_target(dataset)
         for option in COLUMN_OPTIONS:
             self.fields[option].choices = columns
             self.fields[option].widget.attrs["size"] = min(6, max(2, len(columns)))
+
+    def _default_target(self, dataset: Dataset) -> None:
+        """The rule book's top target candidate, and the task its values suggest."""
+        from copilots.rules.targets import top_target
+
+        top = top_target(dataset.columns, dataset.n_rows, dataset_name=dataset.name)
+        if top is None:
+            return
+        self.initial.setdefault("target", top["column"])
+        if top["task"] in dict(self.fields["task"].choices):
+            self.initial.setdefault("task", top["task"])
 
     def main_fields(self):
         return [self[name] for name in ("name", "task", "target")]

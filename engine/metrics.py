@@ -62,3 +62,39 @@ def display_name(task: str, name: str | None) -> str | None:
 def higher_is_better(metric: str) -> bool:
     """Whether a larger value of the display name `metric` is the better score."""
     return metric not in LOWER_IS_BETTER
+
+
+# PyCaret scores a metric it cannot compute as exactly 0.0 (its scorers use error_score=0.0).
+# Only AUC is read that way: a real AUC is never exactly 0 for a fitted model (that needs every
+# ranking inverted in every fold), whereas PyCaret 3.3 gives 0.0 for the multiclass AUC of
+# models whose scorer fails (lr, lightgbm, ridge, svm, ...). Other metrics can truly be 0
+# (Recall, Kappa, MCC of a model that never predicts the rare class), so they are left alone.
+NOT_COMPUTED_AS_ZERO = frozenset({"AUC"})
+NOT_COMPUTED_HELP = (
+    "PyCaret could not compute {metric} for this model (for example a multiclass AUC for a "
+    "model whose scorer failed) and recorded 0; it is not a score."
+)
+
+
+def not_computed(metric: str, value: object) -> bool:
+    """Whether `value` of `metric` is PyCaret's placeholder for "could not compute"."""
+    if metric not in NOT_COMPUTED_AS_ZERO or isinstance(value, bool):
+        return False
+    try:
+        return float(value) == 0.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def strictly_better(metric: str, candidate: object, incumbent: object) -> bool:
+    """Whether `candidate` beats `incumbent` on `metric`; a tie or a non-number does not.
+
+    PyCaret's choose_better rule: a tuned model replaces the original only when it is strictly
+    better on the tuning metric.
+    """
+    numbers = (int, float)
+    if isinstance(candidate, bool) or isinstance(incumbent, bool):
+        return False
+    if not isinstance(candidate, numbers) or not isinstance(incumbent, numbers):
+        return False
+    return candidate > incumbent if higher_is_better(metric) else candidate < incumbent

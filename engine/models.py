@@ -137,6 +137,12 @@ class Run(models.Model):
     model_params = models.JSONField(default=dict, blank=True)
     target_classes = models.JSONField(default=list, blank=True)
     environment = models.JSONField(default=dict, blank=True)
+    outcome = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the training step decided beyond the leaderboard, e.g. "
+        '{"tune": {"kept_original": true, ...}} when tuning did not beat the original model.',
+    )
     artifact_path = models.CharField(
         max_length=255, blank=True, help_text="Relative to MEDIA_ROOT."
     )
@@ -196,6 +202,12 @@ class Run(models.Model):
         row = row or self.leaderboard[0]
         value = row.get(self.leaderboard_sort)
         return (self.leaderboard_sort, value) if value is not None else None
+
+    @property
+    def kept_original(self) -> dict | None:
+        """The tune outcome when tuning did not beat the original model, which was kept."""
+        tune = (self.outcome or {}).get("tune") or {}
+        return tune if tune.get("kept_original") else None
 
     @property
     def progress_percent(self) -> int:
@@ -287,6 +299,11 @@ class DeploymentRevision(models.Model):
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="revisions")
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
+    warning = models.TextField(
+        blank=True,
+        help_text="Set when the pipeline was deployed over a warning: no review, or a review "
+        "that said DO NOT DEPLOY, with the risks it named.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -7,24 +7,33 @@ from typing import Any
 
 from copilots import prompting
 from copilots.consultations.base import narrative
-from copilots.numbers import fmt
 from copilots.rules.columns import (
     class_counts,
-    guess_task,
-    has_target_name,
     is_constant,
+    is_date_like,
     is_high_cardinality,
     is_id_like,
     is_mostly_missing,
+    is_near_constant,
+    is_year_like,
     top_classes,
 )
-from copilots.rules.imbalance import imbalance_severity, is_imbalanced, minority_share
-from copilots.rules.leakage import leakage_suspects
+from copilots.rules.imbalance import (
+    describe,
+    fair_share_ratio,
+    imbalance_risks,
+    is_imbalanced,
+    minority_share,
+)
+from copilots.rules.leakage import describe as describe_leak
+from copilots.rules.leakage import leakage_risks, leakage_suspects
 from copilots.rules.risks import risk, sort_risks
+from copilots.rules.targets import disqualified_columns, infer_task, rank_targets
 from engine.models import Dataset
 
 TYPE = "dataset_analysis"
 ROLE = "dataset analyst copilot"
+CANDIDATES = 5
 
 
 def check(dataset: Dataset) -> None:
@@ -38,91 +47,92 @@ def links(dataset: Dataset) -> dict[str, Any]:
 # Evidence.
 
 
-def _target_candidates(dataset: Dataset, excluded: set[str]) -> list[dict[str, str]]:
-    candidates: list[dict[str, str]] = []
-    seen: set[str] = set()
-
-    def add(name: str, reason: str) -> None:
-        if name and name not in seen and name not in excluded and dataset.column(name):
-            seen.add(name)
-            candidates.append({"column": name, "reason": reason})
-
+def target_candidates(dataset: Dataset) -> list[dict[str, Any]]:
+    """The rule book's ranking, with the targets of this dataset's experiments moved first:
+    a person already chose those."""
+    ranked = rank_targets(dataset.columns, dataset.n_rows, dataset_name=dataset.name)
+    by_name = {c["column"]: c for c in ranked}
+    chosen: list[dict[str, Any]] = []
     for experiment in dataset.experiments.order_by("-created_at")[:5]:
-        add(experiment.target, f"the target of experiment “{experiment.name}”")
-    for column in dataset.columns:
-        if has_target_name(column["name"]):
-            add(column["name"], "its name is a usual target name")
-    if dataset.columns:
-        add(dataset.columns[-1]["name"], "the last column, where targets usually are")
-    return candidates[:5]
+        candidate = by_name.get(experiment.target)
+        if candidate is not None and candidate not in chosen:
+            reasons = [f"the target of experiment “{experiment.name}”", *candidate["reasons"]]
+            chosen.append({**candidate, "reasons": reasons})
+    picked = {c["column"] for c in chosen}
+    return [*chosen, *(c for c in ranked if c["column"] not in picked)][:CANDIDATES]
 
 
-def _target_summary(dataset: Dataset, name: str, source: str) -> dict[str, Any]:
+def target_summary(dataset: Dataset, name: str, source: str) -> dict[str, Any]:
     column = dataset.column(name) or {}
-    task = guess_task(column)
+    task = infer_task(column)
     summary: dict[str, Any] = {"column": name, "source": source, "task_guess": task}
     if task == "classification":
         counts = class_counts(dataset, name)
         share = minority_share(counts)
         if share is not None:
+            ratio = fair_share_ratio(counts)
             summary.update(
                 n_classes=len(counts),
                 classes=top_classes(counts),
                 minority_share=round(share, 4),
-                imbalanced=is_imbalanced(share),
+                fair_share_ratio=round(ratio, 4) if ratio is not None else None,
+                imbalanced=is_imbalanced(counts),
+                imbalance=describe(counts),
             )
     else:
         summary.update({k: column.get(k) for k in ("min", "max", "mean", "std")})
     return summary
 
 
+def _column_summary(column: dict[str, Any]) -> dict[str, Any]:
+    summary = {k: column.get(k) for k in ("kind", "dtype")}
+    summary["name"] = prompting.cap_name(column["name"])
+    summary.update(missing=column.get("missing") or 0, unique=column.get("unique") or 0)
+    if column.get("kind") == "numeric":
+        summary.update({k: column.get(k) for k in ("min", "max", "mean", "std")})
+    elif column.get("top"):
+        summary["top"] = [
+            {"value": str(t.get("value"))[:80], "count": t.get("count")} for t in column["top"][:3]
+        ]
+    return summary
+
+
 def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> dict[str, Any]:
     n_rows = dataset.n_rows
-    columns: list[dict[str, Any]] = []
-    missing, constant, id_like, high_card = [], [], [], []
+    missing, constant, near_constant, id_like, dates, years, high_card = [], [], [], [], [], [], []
     for column in dataset.columns:
         name = column["name"]
         shown = prompting.cap_name(name)
         miss = column.get("missing") or 0
-        unique = column.get("unique") or 0
-        summary = {
-            "name": shown,
-            "kind": column.get("kind"),
-            "dtype": column.get("dtype"),
-            "missing": miss,
-            "unique": unique,
-        }
-        if column.get("kind") == "numeric":
-            summary.update({k: column.get(k) for k in ("min", "max", "mean", "std")})
-        elif column.get("top"):
-            summary["top"] = [
-                {"value": str(t.get("value"))[:80], "count": t.get("count")}
-                for t in column["top"][:3]
-            ]
-        columns.append(summary)
         if miss:
             missing.append({"column": shown, "missing": miss, "share": round(miss / n_rows, 4)})
         if is_constant(column):
             constant.append(name)
+        elif is_date_like(column):
+            dates.append(name)
         elif is_id_like(column, n_rows):
             id_like.append(name)
         elif is_high_cardinality(column):
-            high_card.append({"column": shown, "unique": unique})
+            high_card.append({"column": shown, "unique": column.get("unique") or 0})
+        elif is_near_constant(column, n_rows):
+            near_constant.append(name)
+        if is_year_like(column):
+            years.append(name)
     missing.sort(key=lambda m: -m["share"])
-    excluded = set(constant) | set(id_like)
-    candidates = _target_candidates(dataset, excluded)
+    candidates = target_candidates(dataset)
     notes: list[str] = []
     target_info = None
     if target and dataset.column(target):
-        target_info = _target_summary(dataset, target, "given")
+        target_info = target_summary(dataset, target, "given")
     elif target:
         notes.append(f"The requested target {target!r} is not a column of this dataset.")
     if target_info is None and candidates:
-        target_info = _target_summary(dataset, candidates[0]["column"], "guessed")
+        target_info = target_summary(dataset, candidates[0]["column"], "guessed")
     leaks: list[dict[str, Any]] = []
     if target_info is not None:
+        skip = set(constant) | set(id_like)
         leaks, note = leakage_suspects(
-            dataset, target_info["column"], target_info["task_guess"], excluded
+            dataset, target_info["column"], target_info["task_guess"], skip
         )
         if note:
             notes.append(note)
@@ -134,14 +144,18 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
             "n_cols": dataset.n_cols,
             "source_format": dataset.source_format,
         },
-        "columns": columns[:200],
+        "columns": [_column_summary(c) for c in dataset.columns[:200]],
         "findings": {
             "missing": missing,
             "constant": [prompting.cap_name(n) for n in constant],
+            "near_constant": [prompting.cap_name(n) for n in near_constant],
             "id_like": [prompting.cap_name(n) for n in id_like],
+            "date_like": [prompting.cap_name(n) for n in dates],
+            "year_like": [prompting.cap_name(n) for n in years],
             "high_cardinality": high_card,
             "target": target_info,
             "target_candidates": candidates,
+            "not_targets": disqualified_columns(dataset.columns, n_rows),
             "leakage_suspects": leaks,
         },
         "ingest_warnings": [str(w) for w in dataset.warnings][:20],
@@ -186,34 +200,19 @@ def _names(items: list[str], limit: int = 6) -> str:
 
 def deterministic_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
     f = evidence["findings"]
-    risks = []
-    for leak in f["leakage_suspects"]:
-        risks.append(
-            risk(
-                f"leakage suspect: {leak['column']}",
-                "high",
-                f"{leak['test']} = {fmt(leak['score'])} for target '{f['target']['column']}'",
-            )
-        )
+    target = f.get("target") or {}
+    risks = leakage_risks(f["leakage_suspects"], target.get("column", ""))
     if f["id_like"]:
         risks.append(
             risk(
                 "ID-like columns",
                 "medium",
-                f"{_names(f['id_like'])}: a different value in every row",
+                f"{_names(f['id_like'])}: a different value in every row; add them to "
+                "ignore_features",
             )
         )
-    target = f.get("target") or {}
-    share = target.get("minority_share")
-    severity = imbalance_severity(share)
-    if severity:
-        risks.append(
-            risk(
-                "class imbalance",
-                severity,
-                f"the smallest class of '{target['column']}' is {share:.1%} of the rows",
-            )
-        )
+    if target.get("classes"):
+        risks += imbalance_risks(target=target["column"], counts=target["classes"])
     heavy = [m for m in f["missing"] if is_mostly_missing(m["share"])]
     light = [m for m in f["missing"] if not is_mostly_missing(m["share"])]
     if heavy:
@@ -236,6 +235,23 @@ def deterministic_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
     if f["constant"]:
         risks.append(
             risk("constant columns", "low", f"{_names(f['constant'])}: one value (or none)")
+        )
+    if f["near_constant"]:
+        risks.append(
+            risk(
+                "near-constant columns",
+                "low",
+                f"{_names(f['near_constant'])}: one value in 99% of the rows or more",
+            )
+        )
+    if f["date_like"]:
+        risks.append(
+            risk(
+                "date columns",
+                "low",
+                f"{_names(f['date_like'])}: dates are not targets; use them as date_features "
+                "or derive features from them",
+            )
         )
     if f["high_cardinality"]:
         risks.append(
@@ -261,30 +277,39 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             f"The target ({how}) is '{target['column']}', which looks like {target['task_guess']}"
         )
         if target.get("n_classes"):
-            line += (
-                f" with {target['n_classes']} classes; the smallest is "
-                f"{target['minority_share']:.1%} of the rows"
-            )
+            line += f" with {target['n_classes']} classes; {target['imbalance']}"
         sentences.append(line + ".")
-        others = [c["column"] for c in f["target_candidates"] if c["column"] != target["column"]]
-        if others:
-            sentences.append(f"Other target candidates: {_names(others)}.")
+        top = f["target_candidates"][:3]
+        if top:
+            ranked = "; ".join(f"'{c['column']}' ({', '.join(c['reasons'])})" for c in top)
+            sentences.append(f"Top target candidates: {ranked}.")
+        ruled_out = [n for n in f["not_targets"] if n["column"] not in f["constant"]]
+        if ruled_out:
+            sentences.append(
+                "Not targets: "
+                + "; ".join(f"'{n['column']}' ({n['reason']})" for n in ruled_out[:4])
+                + "."
+            )
         if target.get("imbalanced"):
             recommendations.append(
-                f"'{target['column']}' is imbalanced: sort models by F1 or AUC rather than "
-                "Accuracy, and consider fix_imbalance=True."
+                f"'{target['column']}' is imbalanced ({target['imbalance']}): sort models by F1 "
+                "or AUC rather than Accuracy, and consider fix_imbalance=True."
+            )
+        elif target.get("n_classes"):
+            sentences.append(
+                f"The classes of '{target['column']}' are balanced enough for their number: "
+                "leave fix_imbalance off."
             )
     else:
         sentences.append("No target candidate stands out.")
     if f["leakage_suspects"]:
+        for suspect in f["leakage_suspects"][:3]:
+            sentences.append(f"Leakage suspect: {describe_leak(suspect, target['column'])}.")
         cols = [s["column"] for s in f["leakage_suspects"]]
-        sentences.append(
-            f"Leakage suspects: {_names(cols)} alone predict the target almost perfectly."
-        )
         recommendations.insert(
             0,
             f"Check how {_names(cols)} are produced: if they are known only after the outcome, "
-            "list them in ignore_features.",
+            f"add them to ignore_features (ignore_features={cols!r}).",
         )
     if f["id_like"]:
         sentences.append(f"ID-like columns: {_names(f['id_like'])}.")
@@ -295,6 +320,18 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     if f["constant"]:
         sentences.append(f"Constant columns: {_names(f['constant'])}.")
         recommendations.append(f"Drop or ignore the constant columns {_names(f['constant'])}.")
+    if f["near_constant"]:
+        sentences.append(f"Near-constant columns: {_names(f['near_constant'])}.")
+        recommendations.append(
+            f"{_names(f['near_constant'])} hold one value in almost every row: ignore them "
+            "unless the rare value matters."
+        )
+    if f["date_like"]:
+        sentences.append(f"Date columns: {_names(f['date_like'])}.")
+        recommendations.append(
+            f"Pass {_names(f['date_like'])} as date_features (or derive month, weekday...) "
+            "rather than as categories."
+        )
     if f["missing"]:
         worst = f["missing"][0]
         sentences.append(

@@ -11,21 +11,17 @@ from typing import Any
 
 from copilots import prompting
 from copilots.consultations.base import narrative
-from copilots.numbers import as_number, fmt
-from copilots.rules.columns import class_counts, top_classes
-from copilots.rules.environment import serving_environment, version_skew_risks
-from copilots.rules.fitness import margin_risks, overfit_risks
-from copilots.rules.imbalance import minority_share, sort_metric_risks
-from copilots.rules.preprocessing import preprocessing_risks, train_rows
-from copilots.rules.risks import SEVERITIES, sort_risks, verdict_floor
-from copilots.rules.sample_size import sample_size_risks
+from copilots.facts import model_facts
+from copilots.numbers import fmt, readable_row, score_of
+from copilots.rules.checklist import model_risks
+from copilots.rules.columns import top_classes
+from copilots.rules.imbalance import minority_share
+from copilots.rules.risks import SEVERITIES, verdict_floor
 from copilots.verdicts import verdict_level
-from engine.metrics import DEFAULT_METRIC
 from engine.models import Pipeline
 
 TYPE = "deployment_review"
 ROLE = "deployment reviewer copilot"
-DEFAULT_TRAIN_SIZE = 0.7  # PyCaret's setup default, for runs whose summary has no train shape
 
 
 def check(pipeline: Pipeline) -> None:
@@ -47,30 +43,8 @@ def links(pipeline: Pipeline) -> dict[str, Any]:
 
 def build_evidence(pipeline: Pipeline, **_: Any) -> dict[str, Any]:
     run = pipeline.origin_run
-    experiment = run.experiment
-    dataset = experiment.dataset
-    task = pipeline.task or experiment.task
-    metric = run.leaderboard_sort or DEFAULT_METRIC.get(task, "")
-    best = next((r for r in run.leaderboard if r.get("model_id") == run.model_id), None)
-    best = best or (run.leaderboard[0] if run.leaderboard else None)
-    runner_up = next((r for r in run.leaderboard if r is not best), None)
-    features = pipeline.feature_schema or run.feature_schema
-    feature_names = [str(f.get("name")) for f in features]
-    profile = {c["name"]: c for c in dataset.columns}
-    missing_features = [n for n in feature_names if (profile.get(n) or {}).get("missing")]
-    categorical = [
-        f.get("name")
-        for f in features
-        if f.get("kind") in ("categorical", "text")
-        or (profile.get(f.get("name")) or {}).get("kind") == "categorical"
-    ]
-    rows = train_rows(run.preprocessing)
-    if rows is None:
-        train_size = as_number((experiment.setup_options or {}).get("train_size"))
-        rows = int(dataset.n_rows * (train_size or DEFAULT_TRAIN_SIZE))
-    counts: dict[str, int] = {}
-    if task == "classification" and pipeline.target:
-        counts = class_counts(dataset, pipeline.target)
+    facts = model_facts(run, pipeline)
+    counts = facts["class_counts"]
     share = minority_share(counts)
     evidence: dict[str, Any] = {
         "pipeline": {
@@ -79,63 +53,41 @@ def build_evidence(pipeline: Pipeline, **_: Any) -> dict[str, Any]:
             "version": pipeline.version,
             "model_id": pipeline.model_id,
             "model_name": pipeline.model_name,
-            "task": task,
-            "target": pipeline.target,
-            "metrics_at_promotion": pipeline.metrics,
+            "task": facts["task"],
+            "target": facts["target"],
+            "metrics_at_promotion": readable_row(pipeline.metrics),
         },
         "origin_run": {
             "id": run.pk,
             "plan": run.plan,
-            "sort_metric": metric,
-            "leaderboard_top": run.leaderboard[:5],
+            "sort_metric": facts["metric"],
+            "leaderboard_top": [readable_row(r) for r in run.leaderboard[:5]],
             "leaderboard_size": len(run.leaderboard),
-            "best": best,
-            "runner_up": runner_up,
-            "holdout_metrics": run.metrics,
+            "best": readable_row(facts["best"]),
+            "runner_up": readable_row(facts["runner_up"]),
+            "holdout_metrics": readable_row(run.metrics),
             "preprocessing": run.preprocessing,
             "environment": run.environment,
+            "outcome": run.outcome,
         },
         "training_data": {
-            "dataset_id": dataset.pk,
-            "rows": dataset.n_rows,
-            "train_rows": rows,
-            "n_features": len(feature_names),
-            "features": feature_names[:100],
-            "features_with_missing_values": missing_features[:50],
-            "categorical_features": categorical[:50],
+            "dataset_id": run.experiment.dataset_id,
+            "rows": run.experiment.dataset.n_rows,
+            "train_rows": facts["train_rows"],
+            "n_features": facts["n_features"],
+            "features": facts["features"][:100],
+            "features_with_missing_values": facts["missing_features"][:50],
+            "categorical_features": facts["categorical_features"][:50],
             "class_counts": top_classes(counts),
             "minority_share": round(share, 4) if share is not None else None,
+            "leakage_suspects": facts["leakage_suspects"],
+            "id_like_features": facts["id_like_features"],
         },
-        "serving_environment": serving_environment(),
+        "serving_environment": facts["serving_environment"],
     }
-    evidence["risks"] = risk_checks(evidence)
+    evidence["risks"] = model_risks(facts)
     evidence["deterministic_verdict"] = verdict_floor(evidence["risks"])
     return evidence
-
-
-def risk_checks(evidence: dict[str, Any]) -> list[dict[str, str]]:
-    """Every rule that applies to a pipeline, most severe first."""
-    pipeline, run, data = evidence["pipeline"], evidence["origin_run"], evidence["training_data"]
-    metric = run["sort_metric"]
-    return sort_risks(
-        overfit_risks(
-            task=pipeline["task"],
-            metric=metric,
-            best=run.get("best") or {},
-            holdout=run.get("holdout_metrics") or {},
-        )
-        + margin_risks(metric=metric, best=run.get("best"), runner_up=run.get("runner_up"))
-        + sample_size_risks(train_rows=data["train_rows"], n_features=data["n_features"])
-        + preprocessing_risks(
-            preprocessing=run.get("preprocessing") or {},
-            missing_features=data["features_with_missing_values"],
-            categorical_features=data["categorical_features"],
-        )
-        + sort_metric_risks(task=pipeline["task"], metric=metric, share=data["minority_share"])
-        + version_skew_risks(
-            trained=run.get("environment") or {}, serving=evidence["serving_environment"]
-        )
-    )
 
 
 # Messages and parsing.
@@ -181,8 +133,8 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     model = pipeline["model_name"] or pipeline["model_id"]
     sentences = [
         f"{pipeline['name']} v{pipeline['version']} is {model}"
-        f" from run {run['id']}, with CV {metric} {fmt(best.get(metric))} and holdout "
-        f"{metric} {fmt((run.get('holdout_metrics') or {}).get(metric))}."
+        f" from run {run['id']}, with CV {metric} {fmt(score_of(best, metric))} and holdout "
+        f"{metric} {fmt(score_of(run.get('holdout_metrics'), metric))}."
     ]
     counts = {s: sum(1 for r in risks if r["severity"] == s) for s in SEVERITIES}
     if risks:
@@ -194,6 +146,10 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         sentences.append("No risk check fired.")
     recommendations = []
     advice_for = {
+        "leakage suspect": "A feature alone predicts the target: if it is known only after the "
+        "outcome, add it to ignore_features and retrain.",
+        "ID-like feature": "Add the ID-like features to ignore_features and retrain: the model "
+        "can only memorise them.",
         "overfit": "Look for leakage (a feature known only after the outcome) and re-validate "
         "on fresh data before deploying.",
         "tiny margin": "The top models are tied: prefer the simpler, faster one.",

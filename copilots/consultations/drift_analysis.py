@@ -8,8 +8,7 @@ from typing import Any
 
 from copilots import prompting
 from copilots.consultations.base import narrative
-from copilots.numbers import fmt
-from copilots.rules.risks import risk, sort_risks
+from copilots.rules.drift import NO_ACTION, RETRAIN, WATCH, drift_decision, drift_risks, measure
 from engine.models import Deployment
 
 logger = logging.getLogger(__name__)
@@ -68,6 +67,7 @@ def build_evidence(deployment: Deployment, **_: Any) -> dict[str, Any]:
     # Drifted first, the largest statistic first within each group.
     features.sort(key=lambda f: (not f["drifted"], -(f.get("statistic") or 0)))
     return {
+        "decision": drift_decision(report),
         "deployment": {
             "id": deployment.pk,
             "slug": deployment.slug,
@@ -126,35 +126,6 @@ def parse(text: str) -> dict[str, Any]:
     return prompting.normalise_common(prompting.parse_reply(text))
 
 
-def _measure(feature: dict[str, Any]) -> str:
-    test = feature.get("test") or "test"
-    text = f"{test} {fmt(feature.get('statistic'))}"
-    p_value = feature.get("p_value")
-    if p_value is not None:
-        text += ", p < 0.0001" if p_value < 0.0001 else f", p = {fmt(p_value)}"
-    return text
-
-
-def drift_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
-    report = evidence["report"]
-    risks = []
-    if report.get("dataset_drift"):
-        risks.append(
-            risk(
-                "dataset drift",
-                "high",
-                f"{report.get('drift_share', 0):.0%} of the tested features drifted",
-            )
-        )
-    prediction = report.get("prediction_drift") or {}
-    if prediction.get("drifted"):
-        risks.append(risk("prediction drift", "medium", _measure(prediction)))
-    for feature in report["features"]:
-        if feature["drifted"]:
-            risks.append(risk(f"drift: {feature['name']}", "medium", _measure(feature)))
-    return sort_risks(risks)
-
-
 def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     report = evidence["report"]
     deployment = evidence["deployment"]
@@ -180,26 +151,27 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         f"{report.get('n_features', len(features))} features drifted ({share:.0%})."
     ]
     if drifted:
-        moved = "; ".join(f"{f['name']} ({_measure(f)})" for f in drifted[:6])
+        moved = "; ".join(f"{f['name']} ({measure(f)})" for f in drifted[:6])
         sentences.append(f"Moved: {moved}.")
     prediction = report.get("prediction_drift") or {}
     if prediction:
         sentences.append(
             "The predictions' distribution "
             + ("moved too" if prediction.get("drifted") else "did not move")
-            + f" ({_measure(prediction)})."
+            + f" ({measure(prediction)})."
         )
     recommendations = []
-    if report.get("dataset_drift"):
+    decision = drift_decision(report)
+    if decision == RETRAIN:
         recommendations.append(
             "Retrain on recent data: most inputs no longer look like the training data."
         )
-    elif drifted:
+    elif decision == WATCH:
         recommendations.append(
             "Watch: a few features moved. Check whether the drifted features matter to the "
             "model and whether the upstream data changed; retrain if accuracy drops."
         )
-    else:
+    elif decision == NO_ACTION:
         recommendations.append("No action needed; keep watching the report.")
     if prediction.get("drifted"):
         recommendations.append(
@@ -208,7 +180,7 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     return {
         "reasoning_summary": " ".join(sentences),
         "recommendations": recommendations,
-        "risks": drift_risks(evidence),
+        "risks": drift_risks(report),
     }
 
 

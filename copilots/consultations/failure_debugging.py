@@ -15,7 +15,9 @@ import pydantic
 
 from copilots import prompting
 from copilots.consultations.base import NotApplicable, event_excerpt, narrative, run_brief
+from copilots.rules.failures import CATEGORIES, classify
 from copilots.rules.plans import unknown_metrics, unknown_model_ids
+from copilots.rules.targets import infer_task, task_mismatch, top_target
 from engine.metrics import DEFAULT_METRIC, task_metrics
 from engine.model_registry import closest_model_ids, model_choices
 from engine.models import Run, RunStatus
@@ -23,36 +25,11 @@ from engine.plans import parse_plan
 
 TYPE = "failure_debugging"
 ROLE = "failure debugger copilot"
-CATEGORIES = ("DATA", "CONFIG", "ENGINE")
 TRACEBACK_CAP = 4_000
 MESSAGE_CAP = 2_000
 EVENTS_HEAD, EVENTS_TAIL = 5, 35
-
-_DATA_HINTS = (
-    "target column",
-    "not found in the dataset",
-    "missing values",
-    "least populated class",
-    "could not convert",
-    "duplicate column",
-    "input contains nan",
-    "only one class",
-    "at least two classes",
-    "holds complex",
-    "empty",
-)
-_CONFIG_HINTS = (
-    "unknown model id",
-    "unknown metric",
-    "unknown parameter",
-    "invalid parameter",
-    "validationerror",
-    "does not support",
-    "setup option",
-    "use include or exclude",
-    "not supported",
-)
-_ENGINE_HINTS = ("memoryerror", "out of memory", "worker lost", "time limit", "importerror")
+# Words in an error that say the failure is about the target's values.
+TARGET_WORDS = ("continuous", "not numeric", "class", "target")
 
 
 def check(run: Run) -> None:
@@ -65,21 +42,6 @@ def check(run: Run) -> None:
 
 def links(run: Run) -> dict[str, Any]:
     return {"run": run, "experiment": run.experiment, "project": run.experiment.project}
-
-
-def classify(error_type: str, message: str) -> tuple[str, str]:
-    """(category, why) from the error's type and message, for rows without a category."""
-    text = f"{error_type} {message}".lower()
-    for hint in _ENGINE_HINTS:
-        if hint in text:
-            return "ENGINE", f"the error mentions {hint!r}"
-    for hint in _CONFIG_HINTS:
-        if hint in text:
-            return "CONFIG", f"the error mentions {hint!r}"
-    for hint in _DATA_HINTS:
-        if hint in text:
-            return "DATA", f"the error mentions {hint!r}"
-    return "ENGINE", "nothing in the error points at the data or the plan"
 
 
 def _replacement_ids(task: str, model_id: str) -> tuple[list[str], bool]:
@@ -132,15 +94,101 @@ def _data_help(run: Run, message: str) -> dict[str, Any]:
     help_: dict[str, Any] = {}
     target = run.experiment.target
     if target and target not in columns:
+        top = top_target(dataset.columns, dataset.n_rows, dataset_name=dataset.name)
         help_["target_missing"] = {
             "target": target,
             "closest_columns": difflib.get_close_matches(target, columns, n=3),
+            "top_candidate": top["column"] if top else None,
         }
     quoted = re.findall(r"'([^']{1,200})'", message)
     named = [q for q in quoted if q in columns]
     if named:
         help_["columns_named_in_error"] = named[:10]
     return help_
+
+
+def _experiment_facts(run: Run) -> dict[str, Any]:
+    """What the experiment and its data say: its warnings, the target's profile, and the task
+    the rule book infers from that profile."""
+    experiment = run.experiment
+    dataset = experiment.dataset
+    profile = dataset.column(experiment.target)
+    facts: dict[str, Any] = {
+        "task": experiment.task,
+        "target": experiment.target,
+        "setup_options": experiment.setup_options,
+        "warnings": [str(w) for w in experiment.warnings][:10],
+        "dataset_rows": dataset.n_rows,
+    }
+    if profile is not None:
+        facts["target_profile"] = {
+            k: profile.get(k) for k in ("kind", "dtype", "missing", "unique", "min", "max")
+        }
+        facts["inferred_task"] = infer_task(profile)
+        mismatch = task_mismatch(task=experiment.task, target=profile)
+        if mismatch is not None:
+            facts["task_mismatch"] = mismatch
+    return facts
+
+
+def _plan_for(task: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """`plan` without what `task` does not know (model ids, metrics); a comparison if little
+    is left of it."""
+    plan = dict(plan)
+    for field, _metric in unknown_metrics(task, plan):
+        plan.pop(field, None)
+    unknown = {m for _f, m in unknown_model_ids(task, plan)}
+    if plan.get("model_id") in unknown:
+        return {"kind": "compare"}
+    for field in ("include", "exclude", "model_ids"):
+        if plan.get(field):
+            plan[field] = [m for m in plan[field] if m not in unknown] or None
+            if plan[field] is None:
+                plan.pop(field)
+    if plan.get("kind") == "blend" and "model_ids" not in plan and "top_n" not in plan:
+        return {"kind": "compare"}
+    return plan
+
+
+def _corrected_experiment(run: Run, facts: dict[str, Any], data_help: dict[str, Any]):
+    """A corrected experiment (and plan) when the failure is about the target, validated like
+    the designer's; None when nothing in the data points at a fix."""
+    from copilots.consultations.experiment_design import validate_config
+
+    experiment = run.experiment
+    dataset = experiment.dataset
+    message = (run.error_message or "").lower()
+    missing = data_help.get("target_missing")
+    if missing:
+        target = (missing["closest_columns"] or [missing["top_candidate"]])[0]
+        if not target:
+            return None
+        task = infer_task(dataset.column(target) or {})
+        why = f"the target '{missing['target']}' is not a column; '{target}' is"
+    elif "task_mismatch" in facts and any(w in message for w in TARGET_WORDS):
+        target, task = experiment.target, facts["task_mismatch"]["task"]
+        why = facts["task_mismatch"]["reason"]
+    else:
+        return None
+    setup = dict(experiment.setup_options or {})
+    if task == "regression":
+        for option in ("fix_imbalance", "data_split_stratify"):
+            setup.pop(option, None)
+        if setup.get("fold_strategy") == "stratifiedkfold":
+            setup.pop("fold_strategy")
+    config = {
+        "experiment": {
+            "name": f"{experiment.name} ({task})"[:200],
+            "task": task,
+            "target": target,
+            "setup": setup,
+        },
+        "plan": _plan_for(task, run.plan or {}),
+    }
+    config, problems = validate_config(config, dataset)
+    if config is None:
+        return None
+    return {**config, "why": why}
 
 
 def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
@@ -153,6 +201,8 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
     if config_help and category != "CONFIG" and not recorded:
         category, reason = "CONFIG", "the plan names model ids or metrics that do not exist"
     traceback = run.error_traceback or ""
+    facts = _experiment_facts(run)
+    data_help = _data_help(run, run.error_message)
     evidence: dict[str, Any] = {
         "run": run_brief(run),
         "error": {
@@ -163,13 +213,18 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
             "traceback_chars": len(traceback),
         },
         "classification": {"category": category, "reason": reason},
+        "experiment": facts,
         "events": event_excerpt(run, EVENTS_HEAD, EVENTS_TAIL),
     }
     if config_help:
         evidence["config_help"] = config_help
+    corrected = None if suggestion is not None else _corrected_experiment(run, facts, data_help)
     if suggestion is not None:
         evidence["corrected_config"] = suggestion
-    data_help = _data_help(run, run.error_message)
+    elif corrected is not None:
+        why = corrected.pop("why")
+        evidence["corrected_config"] = corrected
+        evidence["correction_reason"] = why
     if data_help:
         evidence["data_help"] = data_help
     return evidence
@@ -249,11 +304,25 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         sentences.append(f"'{item['metric']}' is not a {task} metric; valid ones: {valid}.")
         recommendations.append(f"Set plan.{item['field']} to one of: {valid}.")
     data_help = evidence.get("data_help") or {}
+    facts = evidence.get("experiment") or {}
     if "target_missing" in data_help:
         missing = data_help["target_missing"]
         close = ", ".join(f"'{c}'" for c in missing["closest_columns"]) or "none"
         sentences.append(f"The target '{missing['target']}' is not a column (closest: {close}).")
         recommendations.append("Create a new experiment with an existing target column.")
+    mismatch = facts.get("task_mismatch")
+    if mismatch:
+        sentences.append(f"The data says: {mismatch['reason']}.")
+    warnings = facts.get("warnings") or []
+    if warnings:
+        sentences.append("The experiment warned when it was created: " + " ".join(warnings[:2]))
+    if evidence.get("correction_reason"):
+        config = evidence["corrected_config"]["experiment"]
+        recommendations.insert(
+            0,
+            f"Create a {config['task']} experiment on '{config['target']}' "
+            f"({evidence['correction_reason']}): Apply fills in the form below.",
+        )
     if category == "DATA" and not recommendations:
         recommendations.append(
             "Fix the dataset (or choose another target) as the error describes, upload it "
@@ -268,8 +337,8 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             "The engine or its worker failed, not your data or plan: re-run it; if it fails "
             "again, try fewer models, a smaller fold or a time budget, and tell the operator."
         )
-    if evidence.get("corrected_config"):
-        recommendations.append("Re-run with the suggested configuration below.")
+    if evidence.get("corrected_config") and not evidence.get("correction_reason"):
+        recommendations.append("Re-run with the suggested plan below: Apply fills in the form.")
     summary = " ".join(sentences)
     advice: dict[str, Any] = {
         "category": category,

@@ -7,9 +7,19 @@ from typing import Any
 
 from copilots import prompting
 from copilots.consultations.base import NotApplicable, narrative, run_brief, score_columns
-from copilots.numbers import as_number, fmt
-from copilots.rules.fitness import GAP_MEDIUM, within_noise
-from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, higher_is_better
+from copilots.facts import model_facts
+from copilots.numbers import as_number, fmt, readable_row, score_of
+from copilots.rules.checklist import model_risks
+from copilots.rules.fitness import (
+    GAP_MEDIUM,
+    at_ceiling,
+    perfect_cv,
+    tune_judgement,
+    within_noise,
+)
+from copilots.rules.risks import verdict_floor
+from engine.metrics import TRAINING_TIME, higher_is_better
+from engine.metrics import not_computed as is_not_computed
 from engine.models import Run, RunStatus
 
 TYPE = "run_explanation"
@@ -56,45 +66,54 @@ def _top_features(run: Run) -> dict[str, Any]:
 
 
 def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
-    task = run.experiment.task
-    metric = run.leaderboard_sort or DEFAULT_METRIC.get(task, "")
+    facts = model_facts(run)
+    metric = facts["metric"]
+    best = facts["best"]
     leaderboard = run.leaderboard[:LEADERBOARD_ROWS]
     direction = "higher" if higher_is_better(metric) else "lower"
-    best = next((r for r in run.leaderboard if r.get("model_id") == run.model_id), None)
-    best = best or (run.leaderboard[0] if run.leaderboard else None)
     margin = None
-    if best is not None and len(run.leaderboard) > 1:
-        others = [r for r in run.leaderboard if r is not best]
-        best_score, second_score = as_number(best.get(metric)), as_number(others[0].get(metric))
+    runner_up = facts["runner_up"]
+    if best is not None and runner_up is not None:
+        best_score, second_score = score_of(best, metric), score_of(runner_up, metric)
         if best_score is not None and second_score is not None:
             margin = {
-                "runner_up": others[0].get("model_id"),
-                "runner_up_name": others[0].get("Model"),
+                "runner_up": runner_up.get("model_id"),
+                "runner_up_name": runner_up.get("Model"),
                 "value": round(abs(best_score - second_score), 6),
             }
     cv_vs_holdout = {}
     for column in score_columns([best] if best else []):
-        cv, holdout = as_number(best.get(column)), as_number(run.metrics.get(column))
+        cv, holdout = score_of(best, column), score_of(run.metrics, column)
         if cv is not None and holdout is not None and column != TRAINING_TIME:
             cv_vs_holdout[column] = {
                 "cv": cv,
                 "holdout": holdout,
                 "gap": round(cv - holdout, 6),
             }
+    not_computed = sorted(
+        {c for row in leaderboard for c in score_columns([row]) if is_not_computed(c, row.get(c))}
+    )
     params = dict(list(run.model_params.items())[:PARAMS_CAP])
+    risks = model_risks(facts)
+    perfect = perfect_cv(task=facts["task"], metric=metric, best=best or {})
     return {
         "run": run_brief(run),
         "model": {"id": run.model_id, "name": run.model_name, "params": params},
         "sort_metric": metric,
         "metric_direction": f"{direction} is better",
-        "leaderboard": leaderboard,
+        "leaderboard": [readable_row(r) for r in leaderboard],
         "leaderboard_size": len(run.leaderboard),
-        "best": best,
+        "not_computed_metrics": not_computed,
+        "best": readable_row(best),
+        "at_ceiling": perfect is not None or at_ceiling(metric, score_of(best, metric)),
+        "tune": tune_judgement(facts["tune"]),
         "margin_to_runner_up": margin,
-        "holdout_metrics": run.metrics,
+        "holdout_metrics": readable_row(run.metrics),
         "cv_vs_holdout": cv_vs_holdout,
         "top_features": _top_features(run),
         "preprocessing": run.preprocessing,
+        "risks": risks,
+        "deterministic_verdict": verdict_floor(risks),
     }
 
 
@@ -118,10 +137,40 @@ def parse(text: str) -> dict[str, Any]:
     return prompting.normalise_common(prompting.parse_reply(text))
 
 
+def _tune_sentences(tune: dict[str, Any] | None, model_id: str) -> tuple[list[str], list[str]]:
+    if not tune:
+        return [], []
+    metric, before, after = tune["metric"], fmt(tune["original"]), fmt(tune["tuned"])
+    if tune["kept_original"]:
+        return [
+            f"Tuning did not beat the original {model_id} on {metric} (original CV {before}, "
+            f"tuned {after}), so PyCaret kept the original model: the scores shown are the "
+            "original's."
+        ], [
+            f"Tuning did not help {model_id}: promote the original as it is, or compare other "
+            "model families; tuning it again with the same search is unlikely to help."
+        ]
+    if tune["worse"] is False:
+        return [f"Tuning raised CV {metric} from {before} to {after}."], [
+            f"Promote the tuned {model_id}."
+        ]
+    return [], []
+
+
+def _risk_sentence(risks: list[dict[str, str]], verdict: str) -> str:
+    serious = [r for r in risks if r["severity"] != "low"]
+    if not serious:
+        return "The deployment checks on this run find no high or medium risk."
+    listed = "; ".join(f"{r['name']} ({r['severity']})" for r in serious[:4])
+    return f"The deployment checks on this run find: {listed}. Their verdict: {verdict}."
+
+
 def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     metric = evidence["sort_metric"]
     best = evidence.get("best")
     model = evidence["model"]
+    risks = evidence["risks"]
+    names = {r["name"] for r in risks}
     sentences: list[str] = []
     recommendations: list[str] = []
     n = evidence["leaderboard_size"]
@@ -130,14 +179,23 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         sentences.append(
             f"{name} ({model.get('id')}) is the chosen model"
             + (f", best of {n} by cross-validated {metric}" if n > 1 else "")
-            + f" at {fmt(best.get(metric))} ({evidence['metric_direction']})."
+            + f" at {fmt(score_of(best, metric))} ({evidence['metric_direction']})."
         )
         if len(evidence["leaderboard"]) > 1:
             order = ", ".join(
-                f"{r.get('model_id')} {fmt(r.get(metric))}" for r in evidence["leaderboard"][:5]
+                f"{r.get('model_id')} {fmt(score_of(r, metric))}"
+                for r in evidence["leaderboard"][:5]
             )
             sentences.append(f"The top of the leaderboard by {metric}: {order}.")
+    if evidence.get("not_computed_metrics"):
+        shown = ", ".join(evidence["not_computed_metrics"])
+        sentences.append(
+            f"PyCaret could not compute {shown} for some models; those show as n/a, not 0."
+        )
+    tune_lines, tune_advice = _tune_sentences(evidence.get("tune"), model.get("id") or "")
+    sentences.extend(tune_lines)
     margin = evidence.get("margin_to_runner_up")
+    tied = False
     if margin is not None:
         value = margin["value"]
         tied = within_noise(value)
@@ -145,47 +203,75 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             f"It beat {margin['runner_up']} by {fmt(value)} {metric}"
             + (", a margin within cross-validation noise." if tied else ".")
         )
-        if tied:
-            recommendations.append(
-                f"{model.get('id')} and {margin['runner_up']} are effectively tied: prefer the "
-                "simpler or faster one, or tune both before choosing."
-            )
+    overfit = [r for r in risks if r["name"].startswith("overfit")]
     gap = evidence["cv_vs_holdout"].get(metric)
     if gap is not None:
-        signed = gap["gap"] if higher_is_better(metric) else -gap["gap"]
         sentences.append(
             f"Cross-validated {metric} {fmt(gap['cv'])} against holdout {fmt(gap['holdout'])}."
         )
-        # The deployment review's medium overfit gap, read in the metric's direction.
-        if signed > GAP_MEDIUM:
-            recommendations.append(
-                f"The holdout {metric} is {fmt(abs(gap['gap']))} worse than cross-validation: "
-                "the model may overfit; try a simpler model, regularisation or more data."
+        signed = gap["gap"] if higher_is_better(metric) else -gap["gap"]
+        if signed < -GAP_MEDIUM:
+            sentences.append(
+                "The holdout score is better than cross-validation by a wide margin; with a "
+                "small holdout split this is likely luck."
             )
-        elif signed < -GAP_MEDIUM:
-            recommendations.append(
-                "The holdout score is better than cross-validation by a wide margin; with a small "
-                "holdout split this is likely luck, so do not read too much into it."
-            )
-        else:
+        elif not overfit:
             sentences.append("The two agree, so the estimate looks stable.")
     elif not evidence["holdout_metrics"]:
         sentences.append("The run has no holdout evaluation.")
+    sentences.append(_risk_sentence(risks, evidence["deterministic_verdict"]))
     features = evidence["top_features"]
     if features["available"]:
         top = ", ".join(f"{t['feature']}" for t in features["top"][:5])
         sentences.append(f"The most influential features ({features['source']}): {top}.")
     else:
         sentences.append(features["reason"])
-    if not recommendations:
+    leaks = [r["name"].split(": ", 1)[1] for r in risks if r["name"].startswith("leakage")]
+    if leaks:
+        recommendations.append(
+            f"{', '.join(repr(c) for c in leaks)} alone predict the target: if they are known "
+            "only after the outcome, add them to ignore_features and run again."
+        )
+    if "overfit: holdout far below cross-validation" in names:
+        recommendations.append(
+            f"The holdout {metric} is well below cross-validation: the model may overfit; try "
+            "a simpler model, regularisation or more data."
+        )
+    if evidence["at_ceiling"]:
+        recommendations.append(
+            "The cross-validated score is at its ceiling: nothing is left to tune. Check the "
+            "features for leakage before trusting it"
+            + ("." if leaks or len(overfit) > 1 else " (the target may simply be easy).")
+        )
+    if tied:
+        recommendations.append(
+            f"{model.get('id')} and {margin['runner_up']} are effectively tied: prefer the "
+            "simpler or faster one."
+        )
+    recommendations.extend(tune_advice)
+    tuned_already = evidence.get("tune") is not None
+    if not recommendations and not evidence["at_ceiling"] and not tuned_already:
         recommendations.append(
             f"Tune {model.get('id')} (a tune plan) to see whether its {metric} improves, "
             "then promote it."
         )
-    return {"reasoning_summary": " ".join(sentences), "recommendations": recommendations}
+    if not recommendations:
+        recommendations.append("Promote it, then review the pipeline before deploying.")
+    return {
+        "reasoning_summary": " ".join(sentences),
+        "recommendations": recommendations,
+        "risks": risks,
+    }
 
 
 def finalize(
     reply: dict[str, Any], evidence: dict[str, Any], offline: dict[str, Any], obj: Any
 ) -> tuple[dict[str, Any], list[str]]:
-    return narrative(reply, offline), []
+    """The model writes the narrative; the risks are the rule book's (the review's own), and a
+    kept original model is always said."""
+    notes = []
+    tune = evidence.get("tune")
+    advice = {**narrative(reply, offline), "risks": offline["risks"]}
+    if tune and tune["kept_original"] and "original" not in advice["reasoning_summary"].lower():
+        notes.append(_tune_sentences(tune, evidence["model"].get("id") or "")[0][0])
+    return advice, notes

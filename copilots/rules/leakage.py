@@ -3,6 +3,8 @@
 Each feature gets one test by task and kind: a one-split decision stump (numeric, classification),
 category purity (categorical, classification), Pearson correlation (numeric, regression) or eta
 squared (categorical, regression). Big tables are sampled down to SAMPLE_ROWS rows first.
+Dataset analysis runs it on every feature; the deployment review and the run explanation run
+the same test on the pipeline's training features.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import math
 from typing import Any
 
 import numpy as np
+
+from copilots.numbers import fmt
+from copilots.rules.risks import risk
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +161,21 @@ def frame_suspects(
 
 
 def leakage_suspects(
-    dataset, target: str, task: str, skip: set[str]
+    dataset, target: str, task: str, skip: set[str], *, only: set[str] | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """(suspects, note) for `dataset`'s features other than `target`, `skip` and dates."""
+    """(suspects, note) for `dataset`'s features other than `target`, `skip` and dates.
+
+    With `only`, just those features (a pipeline's training features).
+    """
+    if task not in ("classification", "regression") or not dataset.column(target):
+        return [], None
     features = [
         c
         for c in dataset.columns
-        if c["name"] != target and c["name"] not in skip and c.get("kind") != "datetime"
+        if c["name"] != target
+        and c["name"] not in skip
+        and c.get("kind") != "datetime"
+        and (only is None or c["name"] in only)
     ][:MAX_FEATURES]
     if not features:
         return [], None
@@ -172,3 +185,21 @@ def leakage_suspects(
         logger.warning("leakage check skipped for dataset %s: %s", dataset.pk, exc)
         return [], "The Parquet copy could not be read, so leakage was not checked."
     return frame_suspects(frame, target=target, task=task, features=features)
+
+
+def describe(suspect: dict[str, Any], target: str) -> str:
+    """How well the column alone predicts the target, in words a person can act on."""
+    column, score = suspect["column"], suspect["score"]
+    if "baseline" in suspect:
+        how = (
+            f"'{column}' alone predicts '{target}' with {score:.1%} accuracy "
+            f"({suspect['test']}; the majority class alone gets {suspect['baseline']:.1%})"
+        )
+    else:
+        how = f"'{column}' alone explains '{target}': {suspect['test']} = {fmt(score)}"
+    return how + f". If it is known only after the outcome, add '{column}' to ignore_features"
+
+
+def leakage_risks(suspects: list[dict[str, Any]], target: str) -> list[dict[str, str]]:
+    """One high risk per suspect: a model trained on it looks better than it will be."""
+    return [risk(f"leakage suspect: {s['column']}", "high", describe(s, target)) for s in suspects]

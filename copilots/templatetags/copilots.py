@@ -16,6 +16,7 @@ from django import template
 
 from copilots import verdicts
 from copilots.components import component, context_for
+from copilots.configs import config_lines
 from copilots.selectors import consultations_of
 
 register = template.Library()
@@ -80,6 +81,12 @@ def severity_badge(severity: str | None) -> str:
 def pretty_json(value) -> str:
     """Indented JSON as a plain string (autoescaped where it is shown)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@register.filter
+def config_summary(config) -> list[tuple[str, str]]:
+    """A suggested configuration as (label, text) pairs: task, target, options, plan."""
+    return config_lines(config)
 
 
 @register.filter

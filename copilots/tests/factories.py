@@ -150,10 +150,11 @@ def make_succeeded_run(
     ]
     best = leaderboard[0]
     dataset = experiment.dataset
+    ignored = set((experiment.setup_options or {}).get("ignore_features") or [])
     features = [
         {"name": c["name"], "dtype": c["dtype"], "kind": c["kind"]}
         for c in dataset.columns
-        if c["name"] != experiment.target
+        if c["name"] != experiment.target and c["name"] not in ignored
     ]
     now = timezone.now()
     run = Run.objects.create(

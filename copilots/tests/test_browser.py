@@ -94,9 +94,14 @@ def test_dataset_page_modals_and_apply(page, live_server, sign_in, alice, llm_se
 
     page.get_by_role("button", name="Design experiment").click()
     design = page.locator(f"#copilot-experiment-design-{dataset.pk}-dialog")
-    design.get_by_test_id("suggested-config").wait_for()
+    settings_list = design.get_by_test_id("suggested-settings")
+    settings_list.wait_for()
     assert len(llm_server.requests) == 2  # the loopback's default reply has no config...
-    assert "churn" in design.get_by_test_id("suggested-config").inner_text()  # ...so: offline's
+    assert "Target\nchurn" in settings_list.inner_text()  # ...so: offline's
+    raw = design.get_by_test_id("suggested-config")
+    assert not raw.is_visible()  # the JSON sits behind its toggle
+    design.get_by_text("Raw configuration (JSON)").click()
+    assert '"target": "churn"' in raw.inner_text()
     design.get_by_role("link", name="Apply").click()
     form = page.locator("#experiment-form")
     page.wait_for_function(

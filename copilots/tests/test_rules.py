@@ -75,28 +75,6 @@ def test_constant_high_cardinality_and_mostly_missing():
     assert columns.is_mostly_missing(0.5) and not columns.is_mostly_missing(0.4999)
 
 
-def test_target_names():
-    assert columns.has_target_name(" Churn ")
-    assert columns.has_target_name("is_fraud")
-    assert not columns.has_target_name("churn_rate")
-
-
-@pytest.mark.parametrize(
-    "column, task",
-    [
-        ({"kind": "categorical", "dtype": "object", "unique": 300}, "classification"),
-        ({"kind": "boolean", "dtype": "bool", "unique": 2}, "classification"),
-        ({"kind": "numeric", "dtype": "float64", "unique": 2}, "classification"),
-        ({"kind": "numeric", "dtype": "int64", "unique": 20}, "classification"),
-        ({"kind": "numeric", "dtype": "int64", "unique": 21}, "regression"),
-        ({"kind": "numeric", "dtype": "float64", "unique": 3}, "regression"),
-        ({}, "regression"),
-    ],
-)
-def test_guess_task(column, task):
-    assert columns.guess_task(column) == task
-
-
 def test_top_classes_are_largest_first_and_capped():
     counts = {"a": 1, "b": 5, "c": 5, "d": 3}
     assert list(columns.top_classes(counts)) == ["b", "c", "d", "a"]
@@ -111,22 +89,51 @@ def test_minority_share():
     assert imbalance.minority_share({"no": 90, "yes": 10}) == 0.1
 
 
+def _counts(*shares: float, n: int = 1000) -> dict[str, int]:
+    return {f"c{i}": round(share * n) for i, share in enumerate(shares)}
+
+
 @pytest.mark.parametrize(
-    "share, severity",
-    [(None, None), (0.5, None), (0.2, None), (0.19, "medium"), (0.05, "medium"), (0.049, "high")],
+    "shares, severity",
+    [
+        ((0.5, 0.5), None),
+        ((0.8, 0.2), None),  # binary: imbalanced below 20% (0.4 of the fair share of 50%)
+        ((0.81, 0.19), "medium"),
+        ((0.95, 0.05), "medium"),
+        ((0.97, 0.03), "high"),  # 0.06 of its fair share
+        ((0.44, 0.36, 0.20), None),  # three classes: 0.6 of the fair share of 33%
+        ((0.5, 0.38, 0.12), "medium"),  # 0.36 of the fair share
+        ((0.6, 0.37, 0.03), "high"),  # 0.09 of the fair share
+        ((0.1,) * 9 + (0.05,), None),  # ten classes: 0.5 of the fair share of 10%
+        ((0.11,) * 9 + (0.005,), "high"),
+    ],
 )
-def test_imbalance_severity(share, severity):
-    assert imbalance.imbalance_severity(share) == severity
-    assert imbalance.is_imbalanced(share) is (severity is not None)
+def test_imbalance_is_relative_to_the_number_of_classes(shares, severity):
+    counts = _counts(*shares)
+    assert imbalance.imbalance_severity(counts) == severity
+    assert imbalance.is_imbalanced(counts) is (severity is not None)
+
+
+def test_imbalance_wording_names_the_fair_share():
+    assert imbalance.describe(_counts(0.97, 0.03)) == (
+        "the smallest class is 3.0% of the rows, 0.06 of its fair share of 50.0% (2 classes)"
+    )
+    found = imbalance.imbalance_risks(target="fraud", counts=_counts(0.97, 0.03))
+    assert names(found) == {"class imbalance": "high"}
+    assert imbalance.imbalance_risks(target="species", counts=_counts(0.44, 0.36, 0.2)) == []
 
 
 def test_ranking_an_imbalanced_target_by_accuracy_is_a_medium_risk():
-    found = imbalance.sort_metric_risks(task="classification", metric="Accuracy", share=0.1)
+    counts = _counts(0.9, 0.1)
+    found = imbalance.sort_metric_risks(task="classification", metric="Accuracy", counts=counts)
     assert names(found) == {"sort metric does not fit an imbalanced target": "medium"}
     assert "the smallest class is 10.0% of the rows" in found[0]["evidence"]
-    assert not imbalance.sort_metric_risks(task="classification", metric="F1", share=0.1)
-    assert not imbalance.sort_metric_risks(task="classification", metric="Accuracy", share=0.3)
-    assert not imbalance.sort_metric_risks(task="regression", metric="Accuracy", share=0.1)
+    assert not imbalance.sort_metric_risks(task="classification", metric="F1", counts=counts)
+    balanced = _counts(0.44, 0.36, 0.2)
+    assert not imbalance.sort_metric_risks(
+        task="classification", metric="Accuracy", counts=balanced
+    )
+    assert not imbalance.sort_metric_risks(task="regression", metric="Accuracy", counts=counts)
 
 
 # Leakage.
@@ -224,15 +231,70 @@ def test_too_few_target_values_say_so():
 # Fitness: perfect scores, the holdout gap, the margin.
 
 
-def test_a_near_perfect_cv_score_is_a_high_risk_on_the_sort_or_default_metric():
+def test_a_perfect_cv_score_alone_is_a_medium_risk():
     found = fitness.overfit_risks(
-        task="classification", metric="F1", best={"F1": 0.8, "Accuracy": 0.9995}, holdout={}
+        task="classification",
+        metric="F1",
+        best={"F1": 0.8, "Accuracy": 0.9995},
+        holdout={"Accuracy": 0.99},
     )
-    assert names(found) == {"overfit: perfect cross-validation score": "high"}
-    assert found[0]["evidence"].startswith("CV Accuracy = 0.9995 (≥ 0.999)")
+    assert names(found) == {"overfit: perfect cross-validation score": "medium"}
+    assert found[0]["evidence"] == (
+        "CV Accuracy = 0.9995 (≥ 0.999); holdout Accuracy 0.99 agrees, so the target may "
+        "simply be easy: check for leakage"
+    )
     assert not fitness.overfit_risks(
         task="regression", metric="MAE", best={"MAE": 0.0, "R2": 0.99}, holdout={}
     )
+
+
+def test_a_perfect_cv_score_is_high_with_supporting_evidence():
+    leak = fitness.overfit_risks(
+        task="classification",
+        metric="Accuracy",
+        best={"Accuracy": 1.0},
+        holdout={"Accuracy": 1.0},
+        leakage_suspects=["refund"],
+    )
+    assert names(leak) == {"overfit: perfect cross-validation score": "high"}
+    assert "leakage suspect(s) among the features: refund" in leak[0]["evidence"]
+    gap = fitness.overfit_risks(
+        task="classification", metric="Accuracy", best={"Accuracy": 1.0}, holdout={"Accuracy": 0.9}
+    )
+    assert names(gap) == {
+        "overfit: perfect cross-validation score": "high",
+        "overfit: holdout far below cross-validation": "high",
+    }
+
+
+def test_an_auc_pycaret_could_not_compute_is_no_score():
+    # PyCaret records 0.0 for a multiclass AUC its scorer failed on: not a perfect, nor a bad,
+    # score, so neither the perfect-CV nor the holdout-gap rule reads it.
+    best, holdout = {"AUC": 0.0, "Accuracy": 0.95}, {"AUC": 0.99, "Accuracy": 0.94}
+    assert (
+        fitness.overfit_risks(task="classification", metric="AUC", best=best, holdout=holdout) == []
+    )
+    assert fitness.margin_risks(metric="AUC", best=best, runner_up={"AUC": 0.0}) == []
+
+
+def test_ceiling_and_tune_judgement():
+    assert fitness.at_ceiling("F1", 1.0) and fitness.at_ceiling("MAE", 0.0)
+    assert not fitness.at_ceiling("F1", 0.98) and not fitness.at_ceiling("F1", None)
+    worse = fitness.tune_judgement(
+        {"kept_original": True, "metric": "F1", "original_cv": 0.9831, "tuned_cv": 0.9745}
+    )
+    assert worse == {
+        "kept_original": True,
+        "worse": True,
+        "metric": "F1",
+        "original": 0.9831,
+        "tuned": 0.9745,
+    }
+    better = fitness.tune_judgement(
+        {"kept_original": False, "metric": "MAE", "original_cv": 3.0, "tuned_cv": 2.5}
+    )
+    assert better["worse"] is False and better["kept_original"] is False
+    assert fitness.tune_judgement(None) is None
 
 
 @pytest.mark.parametrize(

@@ -267,19 +267,36 @@ def _overfit_pipeline(experiment):
     return make_pipeline(run)
 
 
-def test_overfit_run_is_not_deployed_even_when_the_llm_approves(experiment, alice, llm_server):
-    pipeline = _overfit_pipeline(experiment)
+def test_overfit_run_is_not_deployed_even_when_the_llm_approves(alice, llm_server):
+    # A perfect CV score with a leaking feature behind it: high, whatever the LLM says.
+    pipeline = _overfit_pipeline(make_churn_experiment(alice, leak=True, name="Leaky"))
     llm_server.reply(
         {"verdict": "APPROVE", "reasoning_summary": "Perfect model!", "recommendations": ["Ship"]}
     )
     advice = envelope(consult(type="deployment_review", obj=pipeline, user=alice))
     assert advice["offline"] is False
     assert advice["verdict"].startswith("DO NOT DEPLOY: ")
-    assert "overfit" in advice["verdict"]
-    assert {"name": "overfit: perfect cross-validation score", "severity": "high"}.items() <= (
-        advice["risks"][0].items()
+    assert "overfit" in advice["verdict"] and "leakage suspect: refund_issued" in advice["verdict"]
+    risks = {r["name"]: r for r in advice["risks"]}
+    assert risks["overfit: perfect cross-validation score"]["severity"] == "high"
+    assert (
+        "leakage suspect(s) among the features: refund_issued"
+        in (risks["overfit: perfect cross-validation score"]["evidence"])
     )
+    assert risks["leakage suspect: refund_issued"]["severity"] == "high"
     assert any("milder" in note for note in advice["notes"])
+
+
+def test_a_perfect_cv_score_on_an_easy_target_is_a_caveat_and_explain_agrees(experiment, alice):
+    pipeline = _overfit_pipeline(experiment)  # holdout 0.99 agrees; no feature leaks
+    review = envelope(consult(type="deployment_review", obj=pipeline, user=alice))
+    explain = envelope(consult(type="run_explanation", obj=pipeline.origin_run, user=alice))
+    risks = {r["name"]: r["severity"] for r in review["risks"]}
+    assert risks["overfit: perfect cross-validation score"] == "medium"
+    assert explain["risks"] == review["risks"]  # one rule book, one risk list
+    assert "stable" not in explain["reasoning_summary"]
+    assert not any(r.startswith("Tune") for r in explain["recommendations"])  # at the ceiling
+    assert any("check the features for leakage" in r.lower() for r in explain["recommendations"])
 
 
 def test_a_stricter_llm_verdict_stands(experiment, alice, llm_server):
@@ -663,3 +680,48 @@ def test_every_call_is_stored(experiment, alice, llm_server):
         "succeeded",
         "failed",
     ]
+
+
+# The rule book, as the copilots report it.
+
+
+def test_analysis_reports_the_top_target_candidates_with_their_reasons(alice):
+    from copilots.evals.frames import penguins
+
+    dataset = make_dataset(make_project(alice, name="Penguins"), penguins(), name="penguins.csv")
+    advice = envelope(consult(type="dataset_analysis", obj=dataset, user=alice))
+    summary = advice["reasoning_summary"]
+    assert "The target (guessed) is 'species', which looks like classification" in summary
+    assert "Top target candidates: 'species' (its name is a usual target name, it is the first" in (
+        summary
+    )
+    assert "'year' (it holds calendar years)" in summary
+    assert "0.59 of its fair share of 33.3% (3 classes)" in summary
+    assert "leave fix_imbalance off" in summary
+    assert not any(r["name"] == "class imbalance" for r in advice["risks"])
+
+
+def test_a_leak_is_named_with_how_well_it_alone_predicts_and_what_to_do(alice):
+    dataset = make_churn_experiment(alice, leak=True).dataset
+    advice = envelope(consult(type="dataset_analysis", obj=dataset, user=alice))
+    leak = next(r for r in advice["risks"] if r["name"] == "leakage suspect: refund_issued")
+    assert leak["evidence"].startswith(
+        "'refund_issued' alone predicts 'churn' with 100.0% accuracy"
+    )
+    assert "the majority class alone gets" in leak["evidence"]
+    assert leak["evidence"].endswith("add 'refund_issued' to ignore_features")
+    assert any("ignore_features=['refund_issued']" in r for r in advice["recommendations"])
+
+
+def test_evidence_shows_an_auc_pycaret_could_not_compute_as_null(experiment, alice, llm_server):
+    leaderboard = [
+        {"model_id": "lr", "Model": "Logistic Regression", "Accuracy": 0.86, "AUC": 0.0},
+        {"model_id": "rf", "Model": "Random Forest Classifier", "Accuracy": 0.83, "AUC": 0.9},
+    ]
+    run = make_succeeded_run(experiment, leaderboard=leaderboard, metrics={"AUC": 0.0})
+    consult(type="run_explanation", obj=run, user=alice)
+    evidence = _data_block(llm_server.requests[0].messages[1]["content"])
+    assert evidence["best"]["AUC"] is None and evidence["leaderboard"][1]["AUC"] == 0.9
+    assert evidence["holdout_metrics"]["AUC"] is None
+    assert evidence["not_computed_metrics"] == ["AUC"]
+    assert run.leaderboard[0]["AUC"] == 0.0  # stored as PyCaret gave it

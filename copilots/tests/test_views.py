@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -18,6 +19,7 @@ from copilots.tests.factories import (
     make_pipeline,
     make_succeeded_run,
 )
+from engine.tests.factories import make_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +32,15 @@ def experiment(alice):
 
 
 def approvable_pipeline(experiment):
-    """A run no deterministic check objects to: the verdict floor is APPROVE."""
+    """A run no deterministic check objects to: the verdict floor is APPROVE (its experiment
+    ignores the ID column, which would be a medium risk as a feature)."""
+    experiment = make_experiment(
+        experiment.dataset,
+        target=experiment.target,
+        setup={"ignore_features": ["customer_id"]},
+        name="Without the ID",
+        user=experiment.created_by,
+    )
     run = make_succeeded_run(
         experiment,
         preprocessing={
@@ -208,6 +218,22 @@ def test_dataset_modals(alice_client, alice, experiment):
     assert 'hx-target="#experiment-form"' in fragment
     assert ">Apply</a>" in fragment
     assert Consultation.objects.get(type="experiment_design").dataset == dataset
+    # The suggestion reads as the settings it would apply; the JSON sits behind a toggle.
+    settings_list = fragment[fragment.index('data-testid="suggested-settings"') :]
+    settings_list = settings_list[: settings_list.index("</dl>")]
+    assert "<dt>Task</dt><dd>classification</dd>" in settings_list
+    assert "<dt>Target</dt><dd>churn</dd>" in settings_list
+    assert "<dt>Options</dt><dd>ignore_features = customer_id, country; fold = 5;" in settings_list
+    assert "<dt>First plan</dt><dd>compare PyCaret&#x27;s default models, sorted by" in (
+        settings_list
+    )
+    assert fragment.index('data-testid="suggested-settings"') < fragment.index(">Apply</a>")
+    raw = fragment[fragment.index('<details class="copilot-config-raw">') :]
+    assert raw.index("<summary>Raw configuration (JSON)</summary>") < raw.index(
+        'data-testid="suggested-config"'
+    )
+    assert "&quot;target&quot;: &quot;churn&quot;" in raw
+    assert "<script" not in fragment and " onclick=" not in fragment
 
 
 def test_viewer_sees_no_apply(alice, bob, bob_client, experiment):
@@ -343,6 +369,55 @@ def test_apply_then_submit_creates_the_experiment(alice_client, alice, experimen
 def test_apply_is_scoped(bob_client, alice, experiment):
     consultation = consult(type="experiment_design", obj=experiment.dataset, user=alice)
     assert bob_client.get(f"/copilots/consultations/{consultation.pk}/apply/").status_code == 404
+    debug = consult(type="failure_debugging", obj=make_failed_run(experiment), user=alice)
+    assert bob_client.get(f"/copilots/consultations/{debug.pk}/apply-plan/").status_code == 404
+
+
+def test_diagnosis_of_a_continuous_target_offers_a_regression_experiment(alice, alice_client):
+    import numpy as np
+
+    from engine.tests.factories import make_dataset, make_project
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"size": rng.normal(50, 10, 200), "rooms": rng.integers(1, 6, 200)})
+    frame["price"] = (frame["size"] * 3.1 + rng.normal(0, 5, 200)).round(2)
+    dataset = make_dataset(make_project(alice, name="Houses"), frame, name="houses.csv")
+    experiment = make_experiment(dataset, target="price", name="Price class", user=alice)
+    assert experiment.warnings[0].startswith("The target 'price' looks continuous")
+    run = make_failed_run(
+        experiment,
+        plan={"kind": "compare", "sort": "AUC"},
+        message="Target column 'price' looks continuous (200 distinct decimal values); use a "
+        "regression experiment, or bin the target into classes",
+    )
+    card = alice_client.post(f"/copilots/runs/{run.pk}/diagnose/", **HX).content.decode()
+    assert "looks continuous" in card and "use a regression experiment" in card
+    assert "The experiment warned when it was created" in card  # its own warning, used
+    assert "<dt>Task</dt><dd>regression</dd>" in card and "<dt>Target</dt><dd>price</dd>" in card
+    consultation = Consultation.objects.get(type="failure_debugging")
+    apply_url = f"/copilots/consultations/{consultation.pk}/apply/"
+    assert f'href="{apply_url}"' in card
+    assert consultation.advice["suggested_config"]["plan"] == {"kind": "compare", "n_select": 1}
+    form = alice_client.get(apply_url).content.decode()
+    assert '<option value="regression" selected>' in form
+    assert '<option value="price" selected>' in form
+
+
+def test_diagnosis_of_an_unknown_model_offers_the_corrected_plan(alice, alice_client, experiment):
+    run = make_failed_run(experiment, plan={"kind": "tune", "model_id": "rff", "n_iter": 5})
+    card = alice_client.post(f"/copilots/runs/{run.pk}/diagnose/", **HX).content.decode()
+    assert "<dt>Corrected plan</dt><dd>tune rf (5 iterations)</dd>" in card
+    consultation = Consultation.objects.get(type="failure_debugging")
+    url = f"/copilots/consultations/{consultation.pk}/apply-plan/"
+    assert f'href="{url}"' in card
+    page = alice_client.get(url).content.decode()
+    assert "<html" in page and 'id="new-run"' in page
+    assert '<option value="tune" selected>' in page
+    assert '<option value="rf" selected>' in page
+    assert 'name="n_iter" value="5"' in page
+    fragment = alice_client.get(url, **HX).content.decode()
+    assert "<html" not in fragment and 'id="new-run"' in fragment
+    assert consultation.run.experiment.runs.count() == 1  # applying runs nothing
 
 
 # On the object pages themselves.

@@ -35,10 +35,18 @@ router = Router(tags=["deployments"])
 
 @router.post("/pipelines/{pipeline_id}/deploy", response={201: DeploymentOut})
 def pipelines_deploy(request, pipeline_id: Id, payload: DeployIn):
-    """Serve the pipeline at a slug (needs 'deploy'); the same project's slug is updated."""
+    """Serve the pipeline at a slug (needs 'deploy'); the same project's slug is updated.
+
+    A pipeline not approved by its latest review (DO NOT DEPLOY, or no review) needs
+    `acknowledge_risks: true`; without it the answer is 409 `confirmation_required`.
+    """
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
     deployment, _ = deployments.deployment_deploy(
-        pipeline=pipeline, slug=payload.slug, user=request.user, request=request
+        pipeline=pipeline,
+        slug=payload.slug,
+        user=request.user,
+        request=request,
+        acknowledge_risks=payload.acknowledge_risks,
     )
     return 201, deployment
 

@@ -170,6 +170,7 @@ def _execute(
     result.leaderboard = trained.leaderboard
     result.leaderboard_sort = trained.metric
     result.model_params = outputs.model_params(trained.model)
+    result.outcome = trained.outcome
     progress.advance_to(1 + training_steps)
 
     result.holdout_metrics = outputs.holdout_metrics(exp, trained.model)

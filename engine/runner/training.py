@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.metrics import DEFAULT_METRIC, TRAINING_TIME
+from engine.metrics import DEFAULT_METRIC, TRAINING_TIME, strictly_better
 from engine.model_registry import closest_matches
 from engine.plans import (
     BlendPlan,
@@ -30,6 +30,7 @@ class Trained:
     leaderboard: list[dict[str, Any]]
     metric: str
     extra: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
 
 
 class Trainer:
@@ -274,33 +275,50 @@ class Trainer:
                 "baseline_cv_score": base_row.get(metric),
             },
         )
-        kwargs: dict[str, Any] = {"n_iter": plan.n_iter}
+        # PyCaret's own choose_better would refit the original for a second cross-validation
+        # and then report the tuned scores either way; the same choice is made here from the
+        # two cross-validations already run, so the run can say which model it kept.
+        kwargs: dict[str, Any] = {"n_iter": plan.n_iter, "choose_better": False}
         if plan.optimize is not None:
             kwargs["optimize"] = metric_arg
         started = time.perf_counter()
-        model, tuner = self.exp.tune_model(base, verbose=False, return_tuner=True, **kwargs)
+        tuned_model, tuner = self.exp.tune_model(base, verbose=False, return_tuner=True, **kwargs)
         elapsed = time.perf_counter() - started
-        row = self._mean_row(plan.model_id, name)
+        tuned_row = self._mean_row(plan.model_id, name)
         best_params = {
             str(k).split("__")[-1]: to_jsonable(v)
             for k, v in (getattr(tuner, "best_params_", None) or {}).items()
         }
-        baseline, tuned = base_row.get(metric), row.get(metric)
+        baseline, tuned = base_row.get(metric), tuned_row.get(metric)
+        kept_original = not strictly_better(metric, tuned, baseline)
+        model, row = (base, base_row) if kept_original else (tuned_model, tuned_row)
+        outcome = {
+            "kept_original": kept_original,
+            "metric": metric,
+            "original_cv": baseline,
+            "tuned_cv": tuned,
+            "original_row": base_row,
+            "tuned_row": tuned_row,
+            "best_params": best_params,
+        }
+        verdict = "kept the original model" if kept_original else "kept the tuned model"
         self.sink.event(
             "info",
-            f"tune finished: {plan.model_id} {metric} {baseline} → {tuned}",
+            f"tune finished: {plan.model_id} {metric} {baseline} → {tuned}; {verdict}",
             {
                 "model_id": plan.model_id,
                 "n_iter": plan.n_iter,
                 "metric": metric,
                 "baseline_cv_score": baseline,
                 "best_cv_score": tuned,
+                "kept_original": kept_original,
                 "best_params": best_params,
                 "elapsed_s": round(elapsed, 3),
             },
         )
         self.progress.step()
-        return Trained(model, plan.model_id, name, [row], metric, {"best_params": best_params})
+        extra = {"best_params": best_params}
+        return Trained(model, plan.model_id, name, [row], metric, extra, {"tune": outcome})
 
     def _ensemble(self, plan: EnsemblePlan) -> Trained:
         metric = DEFAULT_METRIC[self.task]

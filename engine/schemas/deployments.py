@@ -14,6 +14,14 @@ class DeployIn(Schema):
         description="Globally unique; lowercase letters, digits and hyphens. Defaults to the "
         "pipeline's name. A slug of the same project gets the new version.",
     )
+    acknowledge_risks: bool = Field(
+        False,
+        description="Deploy even though the pipeline's latest review said DO NOT DEPLOY, or it "
+        "has no review. Without it such a deploy answers 409 `confirmation_required`, whose "
+        "body names the risks (`reason`, `verdict`, `risks`); with it the deployment's history "
+        "records that it was deployed over a warning. A pipeline whose latest review approved "
+        "it (with or without caveats) deploys without it.",
+    )
 
 
 class DeploymentOut(Schema):
@@ -52,12 +60,19 @@ class RevisionOut(Schema):
     action: str
     pipeline_id: int
     version: int
+    warning: str | None = Field(
+        None, description="Set when this version was deployed over a warning, and why."
+    )
     created_by: str | None
     created_at: datetime
 
     @staticmethod
     def resolve_version(obj) -> int:
         return obj.pipeline.version
+
+    @staticmethod
+    def resolve_warning(obj) -> str | None:
+        return obj.warning or None
 
     @staticmethod
     def resolve_created_by(obj) -> str | None:

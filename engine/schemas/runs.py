@@ -50,6 +50,13 @@ class RunOut(Schema):
     plots: list[PlotOut]
     artifact_sha256: str | None
     environment: dict[str, Any]
+    outcome: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What training decided beyond the leaderboard. A tune run has "
+        '`{"tune": {"kept_original", "metric", "original_cv", "tuned_cv", ...}}`: when tuning '
+        "did not beat the original model, PyCaret's rule keeps the original, and the "
+        "leaderboard and metrics are the original's.",
+    )
     error: RunErrorOut | None
     queued_at: datetime
     started_at: datetime | None

@@ -62,13 +62,53 @@ def _warm_up_on_commit(pipeline: Pipeline) -> None:
     transaction.on_commit(lambda: serving.warm_up_in_background(path=path, sha256=sha256))
 
 
-def _revision(deployment: Deployment, pipeline: Pipeline, action: str, user) -> None:
+def _revision(
+    deployment: Deployment, pipeline: Pipeline, action: str, user, warning: str = ""
+) -> None:
     DeploymentRevision.objects.create(
-        deployment=deployment, pipeline=pipeline, action=action, created_by=user
+        deployment=deployment, pipeline=pipeline, action=action, created_by=user, warning=warning
     )
 
 
-def _audit_change(deployment, *, action, request, user, previous: Pipeline | None) -> None:
+def _risk_list(risks: list[dict]) -> str:
+    return "; ".join(f"{r.get('name')} ({r.get('severity')}): {r.get('evidence')}" for r in risks)
+
+
+def deploy_gate(pipeline: Pipeline) -> dict | None:
+    """What stands between `pipeline` and an unconfirmed deploy: its latest review said
+    DO NOT DEPLOY, or it has none. None when a review approved it (with or without caveats).
+
+    `{reason, verdict, risks, consultation_id, message}`; the copilots' rule book decides.
+    """
+    from copilots.selectors import deploy_warning
+
+    gate = deploy_warning(pipeline)
+    if gate is None:
+        return None
+    risks = _risk_list(gate["risks"])
+    if gate["reason"] == "do_not_deploy":
+        message = f"The latest review of {pipeline} said {gate['verdict']}"
+    else:
+        found = f"its checks find: {risks}" if risks else "its checks find no high or medium risk"
+        message = f"{pipeline} has not been reviewed; {found}"
+    return {**gate, "message": message}
+
+
+def _confirmation_required(gate: dict) -> Conflict:
+    return Conflict(
+        f"{gate['message']}. Review it first, or confirm that you deploy it over this warning "
+        "(the page asks; the API takes acknowledge_risks: true).",
+        code="confirmation_required",
+        reason=gate["reason"],
+        verdict=gate["verdict"],
+        risks=gate["risks"],
+        consultation_id=gate["consultation_id"],
+    )
+
+
+def _audit_change(
+    deployment, *, action, request, user, previous: Pipeline | None, over_warning: bool = False
+) -> None:
     audit_record(
         action="deployment.changed",
         request=request,
@@ -83,30 +123,49 @@ def _audit_change(deployment, *, action, request, user, previous: Pipeline | Non
             "from_pipeline_id": previous.pk if previous else None,
             "from_version": previous.version if previous else None,
             "is_active": deployment.is_active,
+            "over_warning": over_warning,
         },
     )
 
 
 def deployment_deploy(
-    *, pipeline: Pipeline, user: User | None, slug: str | None = None, request=None
+    *,
+    pipeline: Pipeline,
+    user: User | None,
+    slug: str | None = None,
+    request=None,
+    acknowledge_risks: bool = False,
 ) -> tuple[Deployment, bool]:
     """Serve `pipeline` at `slug` (default: from its name). Returns (deployment, created).
 
     A slug of another project, in any workspace, is a 409. The same project's slug gets the
-    new version, and the previous one stays in its history for a rollback.
+    new version, and the previous one stays in its history for a rollback. A pipeline whose
+    latest review said DO NOT DEPLOY, or that has no review, is a 409 `confirmation_required`
+    naming the risks, unless `acknowledge_risks`; its history then records the warning.
     """
     require(request, pipeline.project.workspace, "deploy", user=user)
     if slug:
         slug = check_slug(slug)
+        # A hard "no" before asking anyone to confirm risks (checked again under the lock).
+        if Deployment.objects.filter(slug=slug).exclude(project=pipeline.project).exists():
+            raise _slug_taken(slug)
+    gate = deploy_gate(pipeline)
+    if gate is not None and not acknowledge_risks:
+        raise _confirmation_required(gate)
+    warning = gate["message"][:2000] if gate else ""
     try:
         with transaction.atomic():
-            deployment, created = _deploy(pipeline=pipeline, slug=slug, user=user, request=request)
+            deployment, created = _deploy(
+                pipeline=pipeline, slug=slug, user=user, request=request, warning=warning
+            )
     except IntegrityError as exc:  # a concurrent deploy took the slug first
         raise _slug_taken(slug or slugify(pipeline.name)) from exc
     return deployment, created
 
 
-def _deploy(*, pipeline: Pipeline, slug: str | None, user, request) -> tuple[Deployment, bool]:
+def _deploy(
+    *, pipeline: Pipeline, slug: str | None, user, request, warning: str
+) -> tuple[Deployment, bool]:
     project = pipeline.project
     if slug:
         existing = Deployment.objects.select_for_update().filter(slug=slug).first()
@@ -126,14 +185,19 @@ def _deploy(*, pipeline: Pipeline, slug: str | None, user, request) -> tuple[Dep
         deployment = Deployment.objects.create(
             project=project, slug=slug, pipeline=pipeline, is_active=True, created_by=user
         )
-        _revision(deployment, pipeline, Action.DEPLOY, user)
+        _revision(deployment, pipeline, Action.DEPLOY, user, warning)
         audit_record(
             action="deployment.created",
             request=request,
             actor=user,
             workspace=project.workspace,
             target=deployment,
-            metadata={"slug": slug, "pipeline_id": pipeline.pk, "version": pipeline.version},
+            metadata={
+                "slug": slug,
+                "pipeline_id": pipeline.pk,
+                "version": pipeline.version,
+                "over_warning": bool(warning),
+            },
         )
         _warm_up_on_commit(pipeline)
         return deployment, True
@@ -144,8 +208,15 @@ def _deploy(*, pipeline: Pipeline, slug: str | None, user, request) -> tuple[Dep
     deployment.pipeline = pipeline
     deployment.is_active = True
     deployment.save(update_fields=["pipeline", "is_active", "updated_at"])
-    _revision(deployment, pipeline, Action.DEPLOY, user)
-    _audit_change(deployment, action="deploy", request=request, user=user, previous=previous)
+    _revision(deployment, pipeline, Action.DEPLOY, user, warning)
+    _audit_change(
+        deployment,
+        action="deploy",
+        request=request,
+        user=user,
+        previous=previous,
+        over_warning=bool(warning),
+    )
     _warm_up_on_commit(pipeline)
     return deployment, False
 

@@ -238,6 +238,7 @@ def _record_success(run: Run, result) -> bool:
         model_params=result.model_params,
         target_classes=result.target_classes,
         environment=result.environment,
+        outcome=getattr(result, "outcome", None) or {},
         artifact_path=_relative(run.pk, result.artifact_filename),
         artifact_sha256=result.artifact_sha256 or "",
         progress_done=F("progress_total"),

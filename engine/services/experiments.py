@@ -81,7 +81,11 @@ def _check_target(
             "unknown_column",
         )
         return []
+    from copilots.rules.targets import task_mismatch
+
     kind = profile.get("kind", "")
+    # The copilots' rule book decides which task a target's values suggest, for every page.
+    mismatch = task_mismatch(task=task, target=profile)
     if task == "regression":
         if kind != "numeric":
             errors.add(
@@ -90,7 +94,8 @@ def _check_target(
                 f" ({profile.get('dtype', '?')}).",
                 "target_not_numeric",
             )
-        return []
+            return []
+        return [f"The target {mismatch['reason']}."] if mismatch else []
     counts = dataset_class_counts(dataset, target)
     if len(counts) < 2:
         errors.add(
@@ -100,7 +105,9 @@ def _check_target(
         )
         return []
     warnings = []
-    if len(counts) > MAX_CLASSES:
+    if mismatch is not None:
+        warnings.append(f"The target {mismatch['reason']}.")
+    elif len(counts) > MAX_CLASSES:
         warnings.append(
             f"The target '{target}' has {len(counts)} classes (more than {MAX_CLASSES}); "
             "is it really a category, or is this a regression problem?"

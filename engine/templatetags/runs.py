@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 
 from django import template
+from django.utils.html import format_html
+
+from engine.metrics import NOT_COMPUTED_HELP, not_computed
 
 register = template.Library()
+NOT_COMPUTED_MARK = "—"
 
 # Leaderboard columns that are not metrics.
 TEXT_COLUMNS = {"model_id", "Model"}
@@ -31,7 +35,36 @@ def best_score(run) -> str:
     if score is None:
         return ""
     metric, value = score
+    if not_computed(metric, value):
+        return f"{metric} {NOT_COMPUTED_MARK}"
     return f"{metric} {metric_value(value)}"
+
+
+@register.simple_tag
+def metric_cell(metric: str, value):
+    """A leaderboard cell. A metric PyCaret could not compute reads "—" with a tooltip, and its
+    empty sort value puts the row last whichever way the column is sorted (runs.js)."""
+    if not_computed(metric, value):
+        return format_html(
+            '<td class="num not-computed" data-value="" title="{}">{}</td>',
+            NOT_COMPUTED_HELP.format(metric=metric),
+            NOT_COMPUTED_MARK,
+        )
+    sort_value = "" if value is None else value
+    return format_html('<td class="num" data-value="{}">{}</td>', sort_value, metric_value(value))
+
+
+@register.simple_tag
+def metric_text(metric: str, value):
+    """A metric's value for a definition list: "—" with a tooltip when PyCaret could not
+    compute it."""
+    if not_computed(metric, value):
+        return format_html(
+            '<span class="not-computed" title="{}">{}</span>',
+            NOT_COMPUTED_HELP.format(metric=metric),
+            NOT_COMPUTED_MARK,
+        )
+    return metric_value(value)
 
 
 @register.filter

@@ -23,7 +23,9 @@ def chain(alice):
     run = make_succeeded_run(alice, name="matrix")
     experiment = run.experiment
     pipeline = pipeline_promote(run=run, user=alice, name="matrix")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="matrix-endpoint")
+    deployment, _ = deployment_deploy(
+        pipeline=pipeline, user=alice, slug="matrix-endpoint", acknowledge_risks=True
+    )
     batch = BatchPrediction.objects.create(
         deployment=deployment, pipeline=pipeline, input_filename="x.csv", input_path="nowhere.csv"
     )
@@ -161,7 +163,7 @@ def test_each_role_reaches_only_what_it_allows_in_the_api(role, bob, chain):
             client,
             "post",
             f"/api/v1/pipelines/{chain['pipeline'].pk}/deploy",
-            {"slug": f"by-{role}"},
+            {"slug": f"by-{role}", "acknowledge_risks": True},
         ).status_code,
     )
     assert statuses == EXPECTED[role]

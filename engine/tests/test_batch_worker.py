@@ -30,7 +30,7 @@ NOTES = ['=HYPERLINK("http://x")', "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "fi
 def deployment(alice):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Screening")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
     return deployment
 
 

@@ -23,9 +23,16 @@ def test_deploy_from_the_pipeline_page_then_predict(page, live_server, alice):
     page.goto(f"{live_server.url}/pipelines/{pipeline.pk}/")
     page.get_by_label("Slug (optional)").fill("screening-live")
     page.get_by_role("button", name="Deploy v1").click()
+    # Not reviewed: the page asks for a confirmation first, and deploys nothing yet.
+    confirm = page.get_by_test_id("deploy-confirm")
+    confirm.wait_for()
+    assert "This pipeline has not been reviewed." in confirm.inner_text()
+    assert not Deployment.objects.exists()
+    page.get_by_role("button", name="Deploy anyway").click()
     page.wait_for_url(f"{live_server.url}/deployments/screening-live/")
     assert Deployment.objects.get().slug == "screening-live"
     assert page.get_by_test_id("deployment-status").inner_text() == "active"
+    assert "deployed over a warning" in page.get_by_test_id("deployed-over-warning").inner_text()
 
     # The form is prefilled with typical training values; change one and predict.
     page.get_by_label("mean radius", exact=True).fill("25")

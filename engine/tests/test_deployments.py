@@ -60,7 +60,7 @@ def pipeline(alice, run):
 
 @pytest.fixture
 def deployment(alice, pipeline):
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
     return deployment
 
 
@@ -91,6 +91,9 @@ def test_promote_deploy_predict_round_trip_equals_predict_model(alice, alice_cli
     assert promoted.status_code == 201
     pipeline_id = promoted.json()["id"]
 
+    # Reviewed and approved: the deploy needs no confirmation.
+    review = post(alice_client, "/api/v1/llm/review-deployment", {"pipeline_id": pipeline_id})
+    assert review.json()["verdict"].startswith("APPROVE"), review.content
     deployed = post(alice_client, f"/api/v1/pipelines/{pipeline_id}/deploy", {})
     assert deployed.status_code == 201, deployed.content
     body = deployed.json()
@@ -115,7 +118,7 @@ def test_promote_deploy_predict_round_trip_equals_predict_model(alice, alice_cli
 def test_regression_returns_the_value(alice, alice_client):
     run = make_succeeded_run(alice, "regressor")
     pipeline = pipeline_promote(run=run, user=alice, name="progression")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
     frame = sample_rows("regressor", n=10)
     answer = predict(alice_client, deployment.slug, as_records(frame)).json()
     assert_equal_to_predict_model("regressor", frame, answer["predictions"])
@@ -126,7 +129,7 @@ def test_regression_returns_the_value(alice, alice_client):
 def test_text_labels_and_a_categorical_feature(alice, alice_client):
     run = make_succeeded_run(alice, "labels")
     pipeline = pipeline_promote(run=run, user=alice, name="labels")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
     frame = sample_rows("labels", n=30)
     records = as_records(frame)
     records[0]["colour"] = "purple"  # unseen category, as predict_model handles it
@@ -141,7 +144,7 @@ def test_text_labels_and_a_categorical_feature(alice, alice_client):
 
 def test_deploying_again_without_a_slug_updates_the_names_deployment(alice, run, deployment):
     v2 = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    again, created = deployment_deploy(pipeline=v2, user=alice)
+    again, created = deployment_deploy(pipeline=v2, user=alice, acknowledge_risks=True)
     assert not created and again.pk == deployment.pk and again.pipeline == v2
     actions = list(
         DeploymentRevision.objects.filter(deployment=deployment)
@@ -156,7 +159,11 @@ def test_deploying_again_without_a_slug_updates_the_names_deployment(alice, run,
 
 def test_a_slug_of_the_same_project_gets_the_new_version(alice, alice_client, run, deployment):
     v2 = pipeline_promote(run=run, user=alice, name="Another name")
-    response = post(alice_client, f"/api/v1/pipelines/{v2.pk}/deploy", {"slug": "cancer-screening"})
+    response = post(
+        alice_client,
+        f"/api/v1/pipelines/{v2.pk}/deploy",
+        {"slug": "cancer-screening", "acknowledge_risks": True},
+    )
     assert response.status_code == 201
     assert (response.json()["id"], response.json()["pipeline_id"]) == (deployment.pk, v2.pk)
 
@@ -173,7 +180,9 @@ def test_a_slug_taken_in_another_workspace_is_a_409_that_reveals_nothing(
         "code": "slug_taken",
     }
     # Without a slug, bob's deployment gets a free one.
-    auto = post(bob_client, f"/api/v1/pipelines/{bobs.pk}/deploy", {"slug": None}).json()
+    auto = post(
+        bob_client, f"/api/v1/pipelines/{bobs.pk}/deploy", {"slug": None, "acknowledge_risks": True}
+    ).json()
     assert auto["slug"] == "mine"
     # Even alice's own other project cannot take it.
     other = pipeline_promote(
@@ -182,7 +191,7 @@ def test_a_slug_taken_in_another_workspace_is_a_409_that_reveals_nothing(
         name="Cancer screening",
     )
     assert Deployment.objects.get(slug="cancer-screening").project != other.project
-    second, _ = deployment_deploy(pipeline=other, user=alice)
+    second, _ = deployment_deploy(pipeline=other, user=alice, acknowledge_risks=True)
     assert second.slug == "cancer-screening-2"
 
 
@@ -303,8 +312,8 @@ def test_a_deactivated_deployment_answers_409_until_activated(alice_client, depl
 def test_rollback_serves_the_previous_version(alice, alice_client, run, deployment):
     v2 = pipeline_promote(run=run, user=alice, name="Cancer screening")
     v3 = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment_deploy(pipeline=v2, user=alice)
-    deployment_deploy(pipeline=v3, user=alice)
+    deployment_deploy(pipeline=v2, user=alice, acknowledge_risks=True)
+    deployment_deploy(pipeline=v3, user=alice, acknowledge_risks=True)
     assert predict(alice_client, deployment.slug, rows(1)).json()["version"] == 3
 
     url = f"/api/v1/deployments/{deployment.slug}/rollback"
@@ -462,7 +471,7 @@ def test_the_predict_form_returns_the_result_fragment(alice_client, deployment):
 
 def test_page_actions_rollback_deactivate_activate(alice, alice_client, run, deployment):
     v2 = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment_deploy(pipeline=v2, user=alice)
+    deployment_deploy(pipeline=v2, user=alice, acknowledge_risks=True)
     html = alice_client.get(reverse("deployment_detail", args=[deployment.slug])).content.decode()
     assert "Roll back to v1" in html
     response = alice_client.post(reverse("deployment_rollback", args=[deployment.slug]), **HTMX)
@@ -484,7 +493,7 @@ def test_page_actions_rollback_deactivate_activate(alice, alice_client, run, dep
 def two_versions(alice, run, deployment):
     """The deployment serves v2 and could roll back to v1."""
     v2 = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment_deploy(pipeline=v2, user=alice)
+    deployment_deploy(pipeline=v2, user=alice, acknowledge_risks=True)
     deployment.refresh_from_db()
     return deployment
 
@@ -526,9 +535,8 @@ def test_members_and_viewers_cannot_change_serving(alice, charlie, two_versions,
 
 
 def test_deploy_from_the_pipeline_page(alice_client, pipeline):
-    response = alice_client.post(
-        reverse("pipeline_deploy", args=[pipeline.pk]), {"slug": "screen"}, **HTMX
-    )
+    data = {"slug": "screen", "acknowledge_risks": "1"}
+    response = alice_client.post(reverse("pipeline_deploy", args=[pipeline.pk]), data, **HTMX)
     assert response["HX-Redirect"] == reverse("deployment_detail", args=["screen"])
     response = alice_client.post(
         reverse("pipeline_deploy", args=[pipeline.pk]), {"slug": "Bad Slug"}, **HTMX

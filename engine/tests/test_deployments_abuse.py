@@ -40,7 +40,7 @@ def media(settings, tmp_path):
 def deployment(db, media, alice):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
     return deployment
 
 

@@ -32,8 +32,8 @@ def test_concurrent_activate_deactivate_and_rollback_never_answer_500(media, ali
     run = make_succeeded_run(alice, "classifier")
     first = pipeline_promote(run=run, user=alice, name="Cancer screening")
     second = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(pipeline=first, user=alice)
-    deployment_deploy(pipeline=second, user=alice, slug=deployment.slug)
+    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=first, user=alice)
+    deployment_deploy(acknowledge_risks=True, pipeline=second, user=alice, slug=deployment.slug)
     _, token = api_key_create(user=alice, name="ops", scopes=["read", "deploy"])
     actions = ["activate", "deactivate", "rollback"]
     statuses: list[tuple[str, int, str]] = []

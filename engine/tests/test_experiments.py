@@ -215,6 +215,25 @@ def test_many_classes_warn_but_do_not_block(project):
     assert any("60 classes (more than 50)" in w for w in experiment.warnings)
 
 
+def test_the_rule_books_task_inference_warns_of_a_task_that_does_not_fit(project):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": range(300), "price": rng.normal(100, 20, 300).round(2)})
+    frame["grade"] = rng.integers(1, 4, 300)
+    dataset = make_dataset(project, frame, name="mixed_targets.csv")
+    continuous = make_experiment(dataset, target="price", name="price as classes")
+    assert continuous.warnings[0].startswith(
+        "The target 'price' looks continuous (292 distinct numeric values): use a regression "
+        "experiment"
+    )
+    assert not any("more than 50" in w for w in continuous.warnings)  # one warning, not two
+    grades = make_experiment(dataset, task="regression", target="grade", name="grade as numbers")
+    assert grades.warnings == [
+        "The target 'grade' has only 3 distinct values, like class labels: a classification "
+        "experiment may fit it better."
+    ]
+    assert make_experiment(dataset, task="regression", target="price", name="ok").warnings == []
+
+
 def test_a_class_smaller_than_fold_warns(project):
     frame = pd.DataFrame({"x": range(40), "label": ["a"] * 34 + ["b"] * 3 + ["c"] * 3})
     dataset = make_dataset(project, frame)
@@ -308,6 +327,37 @@ def test_experiment_form_page(alice_client, dataset):
     assert "<html" in page
     assert 'id="experiment-form"' in page
     assert '<option value="churned" selected>' in page
+
+
+def penguins_like(n: int = 344) -> pd.DataFrame:
+    """Palmer penguins' shape: species first, two categories, four measurements, year last."""
+    rng = np.random.default_rng(11)
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n, p=[0.44, 0.36, 0.20])
+    return pd.DataFrame(
+        {
+            "species": species,
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
+            "bill_length_mm": rng.normal(44, 5, n).round(1),
+            "bill_depth_mm": rng.normal(17, 2, n).round(1),
+            "flipper_length_mm": rng.integers(172, 232, n),
+            "body_mass_g": rng.integers(2700, 6300, n),
+            "sex": rng.choice(["male", "female"], n),
+            "year": rng.choice([2007, 2008, 2009], n),
+        }
+    )
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_the_forms_default_target_is_the_rule_books_top_candidate(alice_client, project, htmx):
+    dataset = make_dataset(project, penguins_like(), name="penguins.csv")
+    response = alice_client.get(
+        reverse("experiment_create", args=[dataset.pk]), **(HTMX if htmx else {})
+    )
+    page = response.content.decode()
+    assert ("<html" in page) is not htmx and 'id="experiment-form"' in page
+    assert '<option value="species" selected>' in page  # not year, the last column
+    assert '<option value="year" selected>' not in page
+    assert '<option value="classification" selected>' in page
 
 
 def test_experiment_page_full_and_fragment(alice_client, project):

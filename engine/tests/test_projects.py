@@ -119,7 +119,9 @@ def deployed(alice, media, settings):
     run.save()
     RunEvent.objects.create(run=run, seq=1, message="finished")
     pipeline = pipeline_promote(run=run, user=alice, name="churn-model")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="churn-live")
+    deployment, _ = deployment_deploy(
+        acknowledge_risks=True, pipeline=pipeline, user=alice, slug="churn-live"
+    )
     PredictionRequest.objects.create(deployment=deployment, n_rows=1)
     PredictionSample.objects.create(deployment=deployment, inputs={"a": 1})
     batches = batch_dir(deployment.pk)

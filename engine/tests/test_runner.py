@@ -239,8 +239,49 @@ def test_tune_reports_start_and_best_score(tmp_path_factory, small_cancer):
     [started] = sink.find("tune started")
     [finished] = sink.find("tune finished")
     assert started["data"]["n_iter"] == finished["data"]["n_iter"] == 3
-    assert finished["data"]["best_cv_score"] == result.leaderboard[0]["AUC"]
     assert finished["data"]["best_params"]
+    tune = result.outcome["tune"]
+    assert finished["data"]["best_cv_score"] == tune["tuned_cv"]
+    kept = tune["original_row"] if tune["kept_original"] else tune["tuned_row"]
+    assert result.leaderboard == [kept]  # the scores shown are the kept model's
+
+
+def test_tune_that_does_not_help_keeps_the_original_like_pycaret(tmp_path_factory, small_cancer):
+    """knn on this sample: tuning lowers CV F1, so PyCaret's choose_better keeps the original;
+    the run says so and shows the original's scores, not the tuned ones."""
+    plan = {"kind": "tune", "model_id": "knn", "n_iter": 3, "optimize": "F1"}
+    result, sink, _ = run(tmp_path_factory, plan=plan, data=small_cancer)
+    tune = result.outcome["tune"]
+    assert tune["kept_original"] is True
+    assert tune["tuned_cv"] < tune["original_cv"]
+    assert result.leaderboard == [tune["original_row"]]
+    assert result.leaderboard[0]["F1"] == tune["original_cv"]
+    [finished] = sink.find("tune finished")
+    assert finished["message"].endswith("kept the original model")
+
+    prepare_pycaret_import()
+    from pycaret.classification import ClassificationExperiment
+
+    bare = ClassificationExperiment()
+    bare.setup(
+        small_cancer,
+        target="target",
+        verbose=False,
+        html=False,
+        system_log=False,
+        fold=2,
+        session_id=7,
+    )
+    kept = bare.tune_model(
+        bare.create_model("knn", verbose=False),
+        n_iter=3,
+        optimize="F1",
+        choose_better=True,
+        verbose=False,
+    )
+    assert result.model_params == {
+        k: v for k, v in kept.get_params(deep=False).items() if k in result.model_params
+    }
 
 
 def test_ensemble_bags_the_base_model(tmp_path_factory, small_cancer):

@@ -145,6 +145,64 @@ def test_a_succeeded_run_shows_its_results_escaped(alice_client, experiment):
     assert "every 2s" not in page
 
 
+def test_a_metric_pycaret_could_not_compute_shows_a_dash_and_sorts_last(alice_client, experiment):
+    run = succeeded_run(experiment)
+    run.leaderboard = [
+        {"model_id": "knn", "Model": "K Neighbors Classifier", "Accuracy": 0.9429, "AUC": 0.994},
+        {"model_id": "lr", "Model": "Logistic Regression", "Accuracy": 0.9427, "AUC": 0.0},
+    ]
+    run.model_id = "knn"
+    run.metrics = {"Model": "Logistic Regression", "Accuracy": 0.95, "AUC": 0.0}
+    run.save()
+    for response in (
+        alice_client.get(f"/runs/{run.pk}/"),
+        alice_client.get(f"/runs/{run.pk}/", **HTMX),
+    ):
+        html = response.content.decode()
+        assert "0.0000" not in html  # never shown as a score
+        # an empty sort value: runs.js puts such rows last whichever way the column sorts
+        assert (
+            '<td class="num not-computed" data-value="" title="PyCaret could not compute AUC'
+            in html
+        )
+        assert '<td class="num" data-value="0.994">0.9940</td>' in html
+        assert '<span class="not-computed" title="PyCaret could not compute AUC' in html
+    assert run.leaderboard[1]["AUC"] == 0.0  # the stored value stays PyCaret's raw one
+    api = alice_client.get(f"/api/v1/runs/{run.pk}").json()
+    assert api["leaderboard"][1]["AUC"] == 0.0
+
+
+def test_a_tune_that_kept_the_original_says_so(alice_client, experiment):
+    run = succeeded_run(experiment)
+    original = {"model_id": "dt", "Model": "Decision Tree Classifier", "F1": 0.9831}
+    run.plan = {"kind": "tune", "model_id": "dt", "n_iter": 10, "optimize": "F1"}
+    run.leaderboard, run.leaderboard_sort = [original], "F1"
+    run.outcome = {
+        "tune": {
+            "kept_original": True,
+            "metric": "F1",
+            "original_cv": 0.9831,
+            "tuned_cv": 0.9745,
+            "original_row": original,
+            "tuned_row": {**original, "F1": 0.9745},
+            "best_params": {"max_depth": 3},
+        }
+    }
+    run.save()
+    page = alice_client.get(f"/runs/{run.pk}/").content.decode()
+    fragment = alice_client.get(f"/runs/{run.pk}/", **HTMX).content.decode()
+    for html in (page, fragment):
+        assert 'data-testid="tune-kept-original"' in html
+        assert "original CV 0.9831, tuned 0.9745" in html
+        assert "so PyCaret kept the original model" in html
+        assert "0.9745</td>" not in html  # the leaderboard shows the original's score
+    assert alice_client.get(f"/api/v1/runs/{run.pk}").json()["outcome"]["tune"]["kept_original"]
+    assert (
+        'data-testid="tune-kept-original"'
+        not in alice_client.get(f"/runs/{succeeded_run(experiment).pk}/").content.decode()
+    )
+
+
 def test_a_failed_run_shows_the_error_panel_and_the_diagnose_slot(alice_client, experiment):
     run = make_run(
         experiment,

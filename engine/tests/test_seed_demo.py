@@ -5,8 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from copilots.models import Consultation
 from engine.management.commands.seed_demo import DEMO_PLAN
-from engine.models import Deployment, Pipeline, Run
+from engine.models import Deployment, DeploymentRevision, Pipeline, Run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,4 +31,10 @@ def test_seed_trains_promotes_and_deploys_the_demo_once(monkeypatch):
     assert pipeline.origin_run == run and pipeline.version == 1
     deployment = Deployment.objects.get()
     assert deployment.pipeline == pipeline and deployment.is_active
+    # Reviewed (offline) before it was deployed, unattended: the history records a warning
+    # only if that review did not approve it.
+    review = Consultation.objects.get(type="deployment_review", pipeline=pipeline)
+    assert review.offline
+    approved = not review.advice["verdict"].startswith("DO NOT DEPLOY")
+    assert (DeploymentRevision.objects.get().warning == "") is approved
     assert "Demo login: demo / a-demo-password-for-tests" in out.getvalue()

@@ -94,8 +94,10 @@ def test_the_redispatch_task_sends_a_queued_run_that_never_reached_the_broker(
 def test_the_trim_task_keeps_only_each_deployments_newest_samples(alice):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Screening")
-    busy, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="busy")
-    quiet, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="quiet")
+    busy, _ = deployment_deploy(pipeline=pipeline, user=alice, slug="busy", acknowledge_risks=True)
+    quiet, _ = deployment_deploy(
+        pipeline=pipeline, user=alice, slug="quiet", acknowledge_risks=True
+    )
     PredictionSample.objects.bulk_create(
         PredictionSample(deployment=busy, inputs={"n": i}) for i in range(SAMPLES_KEPT + 25)
     )

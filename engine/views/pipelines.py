@@ -63,6 +63,13 @@ def project_pipelines(request, project_id: int):
     return render(request, template, context)
 
 
+def _latest_verdict(pipeline) -> str:
+    from copilots.selectors import latest_review
+
+    review = latest_review(pipeline)
+    return (review.advice or {}).get("verdict", "") if review is not None else ""
+
+
 def _detail_context(request, pipeline, **extra) -> dict:
     run = pipeline.origin_run
     allowed = permissions_in(request, pipeline.project.workspace)
@@ -76,6 +83,8 @@ def _detail_context(request, pipeline, **extra) -> dict:
         "can_deploy": "deploy" in allowed,
         "deploy_slug": "",
         "deploy_error": None,
+        "deploy_confirm": None,
+        "latest_verdict": _latest_verdict(pipeline),
     }
     context.update(extra)
     return context
@@ -92,15 +101,28 @@ def pipeline_detail(request, pipeline_id: int):
 @login_required
 @require_POST
 def pipeline_deploy(request, pipeline_id: int):
-    """The deploy sidebar's form. Success: the deployment's page."""
+    """The deploy sidebar's form. Success: the deployment's page. A pipeline its latest review
+    did not approve comes back with a confirmation step that names the risks."""
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
     slug = request.POST.get("slug", "").strip()
+    acknowledged = request.POST.get("acknowledge_risks") in ("1", "true", "on")
     try:
         deployment, created = deployments.deployment_deploy(
-            pipeline=pipeline, slug=slug or None, user=request.user, request=request
+            pipeline=pipeline,
+            slug=slug or None,
+            user=request.user,
+            request=request,
+            acknowledge_risks=acknowledged,
         )
     except StudioError as exc:
-        context = _detail_context(request, pipeline, deploy_slug=slug, deploy_error=exc.message)
+        confirm = exc.extra if exc.code == "confirmation_required" else None
+        context = _detail_context(
+            request,
+            pipeline,
+            deploy_slug=slug,
+            deploy_error=None if confirm else exc.message,
+            deploy_confirm={**confirm, "message": exc.message} if confirm else None,
+        )
         template = f"{DETAIL}#deploy-form" if request.htmx else DETAIL
         return render(request, template, context, status=exc.status)
     verb = "Deployed" if created else "Now serving"

@@ -56,7 +56,7 @@ def fuzz_queue(settings):
 def test_schemathesis_finds_no_failure(live_server, alice, fuzz_queue, tmp_path):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment_deploy(pipeline=pipeline, user=alice)
+    deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
     _, token = api_key_create(user=alice, name="fuzzer", scopes=[s.value for s in Scope])
 
     command = [

@@ -185,9 +185,18 @@ class Command(BaseCommand):
             project=experiment.project, pipeline__name=pipeline.name
         ).first()
         if deployment is None:
+            from copilots.services import consult
+
+            # The deploy gate wants a review: the offline one, so the demo needs no LLM. Should
+            # it not approve, the demo deploys anyway and its history says so.
+            with override_settings(COPILOT_MODEL=""):
+                review = consult(type="deployment_review", obj=pipeline, user=None)
+            self.stdout.write(f"Demo review: {review.advice.get('verdict')}")
             # No warm-up thread: this command exits right away.
             with override_settings(STUDIO_SERVING_WARM_UP=False):
-                deployment, _ = deployment_deploy(pipeline=pipeline, user=user)
+                deployment, _ = deployment_deploy(
+                    pipeline=pipeline, user=user, acknowledge_risks=True
+                )
         self.stdout.write(
             f"Demo deployment: {deployment.slug} serves {deployment.pipeline} "
             f"(/deployments/{deployment.slug}/)"
