@@ -22,6 +22,8 @@ class RunResult:
     feature_schema: list[dict[str, str]] = field(default_factory=list)
     model_params: dict[str, Any] = field(default_factory=dict)
     target_classes: list[Any] = field(default_factory=list)
+    # What a task's model found beyond its scores: cluster sizes, flagged rows, the forecast.
+    summary: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

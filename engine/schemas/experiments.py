@@ -9,10 +9,22 @@ from ninja import Field, Schema
 class ExperimentIn(Schema):
     name: str
     dataset_id: int
-    task: str = Field(..., description="classification or regression")
-    target: str | None = None
+    task: str = Field(
+        ...,
+        description="classification, regression, clustering, anomaly or time_series",
+        examples=["time_series"],
+    )
+    target: str | None = Field(
+        None,
+        description="The column to predict: required for classification, regression and "
+        "time_series (the numeric series), refused for clustering and anomaly.",
+    )
     setup: dict[str, Any] | None = Field(
-        None, description="PyCaret setup options; unknown options are refused."
+        None,
+        description="PyCaret setup options for the task; unknown options are refused. Time "
+        "series: {date_column (required), fh, fold, fold_strategy (expanding, rolling or "
+        "sliding), seasonal_period, session_id}.",
+        examples=[{"date_column": "month", "fh": 12, "fold": 2, "session_id": 42}],
     )
 
 
@@ -22,11 +34,15 @@ class ExperimentOut(Schema):
     project_id: int
     dataset_id: int
     task: str
-    target: str
+    target: str | None
     setup: dict[str, Any]
     warnings: list[str]
     n_runs: int
     created_at: datetime
+
+    @staticmethod
+    def resolve_target(obj) -> str | None:
+        return obj.target or None
 
     @staticmethod
     def resolve_setup(obj) -> dict[str, Any]:

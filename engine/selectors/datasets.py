@@ -49,3 +49,16 @@ def dataset_class_counts(dataset: Dataset, column: str) -> dict[str, int]:
         for item in values.value_counts().to_pylist()
         if item["values"] is not None
     }
+
+
+def dataset_columns_frame(dataset: Dataset, columns: list[str]):
+    """Only `columns` of the Parquet copy, as a pandas DataFrame read the way the runner reads
+    the whole table (timestamps in nanoseconds)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(dataset_parquet_path(dataset), columns=columns)
+    try:
+        return table.to_pandas(coerce_temporal_nanoseconds=True)
+    except pa.ArrowInvalid:
+        return table.to_pandas()
