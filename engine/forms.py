@@ -187,6 +187,8 @@ class ExperimentForm(forms.Form):
     @staticmethod
     def task_classes(name: str) -> str:
         """CSS classes that show a field only for the tasks it applies to."""
+        if name in ("name", "task"):
+            return ""
         tasks = FIELD_TASKS.get(name, ("classification", "regression", *UNSUPERVISED_TASKS))
         return " ".join(["task-opts", *(f"for-{task}" for task in tasks)])
 

@@ -82,6 +82,10 @@ def plan_summary(plan: dict) -> str:
         return f"compare {', '.join(models)}" if models else "compare (default models)"
     if kind in ("create", "tune", "ensemble"):
         extra = f" ({plan['method'].lower()})" if kind == "ensemble" and plan.get("method") else ""
+        if plan.get("num_clusters"):
+            extra = f" ({plan['num_clusters']} clusters)"
+        elif plan.get("fraction"):
+            extra = f" (fraction {plan['fraction']})"
         return f"{kind} {plan.get('model_id', '?')}{extra}"
     if kind == "blend":
         if plan.get("model_ids"):
@@ -92,7 +96,7 @@ def plan_summary(plan: dict) -> str:
 
 @register.simple_tag
 def task_line(obj):
-    """"Classification of <target>", "Clustering of every column", for an experiment or a
+    """ "Classification of <target>", "Clustering of every column", for an experiment or a
     pipeline (both have task and target)."""
     label = obj.get_task_display()
     if obj.target:

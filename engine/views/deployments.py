@@ -105,11 +105,8 @@ def deployment_predict(request, slug: str):
     context = {"deployment": deployment, "row": row, "forecasting": forecasting}
     if forecasting:
         context["series"] = deployment.pipeline.origin_run.summary
+    ask = {"fh": _whole_number(request.POST.get("fh"))} if forecasting else {"rows": [row]}
     try:
-        if forecasting:
-            ask = {"fh": _whole_number(request.POST.get("fh", ""))}
-        else:
-            ask = {"rows": [row]}
         context["result"] = predictions.deployment_predict(
             deployment=deployment, request=request, user=request.user, **ask
         )
@@ -124,7 +121,7 @@ def deployment_predict(request, slug: str):
     return render(request, RESULT, context, status=status)
 
 
-def _whole_number(text: str):
+def _whole_number(text: str | None):
     """The fh field's value as an int, or the text itself for the service to refuse."""
     text = (text or "").strip()
     try:
