@@ -299,6 +299,7 @@ def plan_total_steps(plan: Plan, n_models: int, task: str = "classification") ->
         training = len(plan.model_ids) + 1
     else:
         training = n_models + 1
-    plots = len(PLOTS.get(task, ())) + len(getattr(plan, "plots", None) or ())
-    # setup + training + holdout + plots + artifact
-    return 1 + training + 1 + plots + 1
+    plots = len(set(PLOTS.get(task, ())) | set(getattr(plan, "plots", None) or ()))
+    refit = 1 if task == "time_series" else 0  # a forecaster is refitted on the whole series
+    # setup + training + holdout (or what an unsupervised model found) + refit + plots + artifact
+    return 1 + training + 1 + refit + plots + 1

@@ -8,6 +8,7 @@ no PyCaret.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -66,12 +67,15 @@ def parse_dates(values: pd.Series, column: str) -> pd.Series:
             field="date_column",
         )
     text = values.astype(str).str.strip()
-    parsed = pd.to_datetime(text, errors="coerce")
-    if parsed.isna().any():
-        # 13/01/2024 does not parse month-first; try the day-first reading before refusing
-        day_first = pd.to_datetime(text, errors="coerce", dayfirst=True)
-        if day_first.isna().sum() < parsed.isna().sum():
-            parsed = day_first
+    with warnings.catch_warnings():
+        # with no one format for every value, pandas reads them one by one: that is the intent
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        parsed = pd.to_datetime(text, errors="coerce")
+        if parsed.isna().any():
+            # 13/01/2024 does not parse month-first; try the day-first reading before refusing
+            day_first = pd.to_datetime(text, errors="coerce", dayfirst=True)
+            if day_first.isna().sum() < parsed.isna().sum():
+                parsed = day_first
     bad = parsed.isna().to_numpy()
     if bad.any():
         examples = [f"'{text.iloc[i]}' (row {i + 1})" for i in np.flatnonzero(bad)]
@@ -199,7 +203,8 @@ def build_series(frame: pd.DataFrame, *, date_column: str, target: str) -> pd.Se
         )
     index = regular_index(ordered, date_column)
     values = _values(frame[target].reset_index(drop=True), target, order, index)
-    return pd.Series(values, index=index, name=target)
+    # exactly what a series built by hand is: no index name to tell them apart
+    return pd.Series(values, index=index.rename(None), name=target)
 
 
 def check_length(n_points: int, *, fh: int, fold: int) -> None:

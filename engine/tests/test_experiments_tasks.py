@@ -186,6 +186,11 @@ def test_the_form_offers_forecasting_only_with_a_date_column(alice_client, iris,
     assert 'name="date_column"' not in without
     assert "needs a column of dates" in without
     assert '<option value="clustering"' in without and '<option value="anomaly"' in without
+    fragment = alice_client.get(f"/datasets/{series.pk}/", **HTMX).content.decode()
+    assert 'id="dataset-body"' in fragment and "<html" not in fragment
+    assert 'name="date_column"' in fragment
+    form = alice_client.get(f"/datasets/{series.pk}/experiments/new/", **HTMX).content.decode()
+    assert 'id="experiment-form"' in form and "<html" not in form and 'name="fh"' in form
 
 
 def test_the_form_creates_a_forecasting_experiment(alice_client, series):
