@@ -78,6 +78,10 @@ def execute_unsupervised(
     names = {str(k): str(v) for k, v in exp.models()["Name"].items()}
     check_model_id(task, plan.model_id, names)
     _check_task_arguments(exp, plan, task, names)
+    if plan.num_clusters is not None and plan.num_clusters > len(frame):
+        raise ConfigError(
+            f"num_clusters={plan.num_clusters} is more than the dataset's {len(frame)} rows"
+        )
     plot_names = plots_to_draw(plan, task)
     # setup + create + what it found + plots + artifact
     progress.set_total(1 + 1 + 1 + len(plot_names) + 1)

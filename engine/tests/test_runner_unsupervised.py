@@ -153,6 +153,11 @@ def test_a_clustering_that_cannot_place_new_rows_says_so(tmp_path_factory):
             "Set num_clusters in the plan",
         ),
         ({"kind": "create", "model_id": "kmean"}, None, "Closest valid ids: kmeans"),
+        (
+            {"kind": "create", "model_id": "kmeans", "num_clusters": 151},
+            None,
+            "num_clusters=151 is more than the dataset's 150 rows",
+        ),
         ({"kind": "setup"}, {"train_size": 0.8}, "train_size does not apply to clustering"),
     ],
 )
