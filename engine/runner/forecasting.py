@@ -46,6 +46,25 @@ def forecast_rows(predicted: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def future(exp: Any, final: Any) -> pd.DataFrame:
+    """The setup's horizon after the series, with a 90% interval where the model gives one:
+    predict_model's own computation, without the test metrics it would try (and fail, with
+    a warning per metric) to score a forecast of periods that have not happened yet."""
+    import copy
+
+    from pycaret.utils.time_series.forecasting import get_predictions_with_intervals
+
+    return get_predictions_with_intervals(
+        forecaster=copy.deepcopy(final),
+        alpha=None,
+        coverage=0.9,
+        X=None,
+        fh=exp.fh,
+        merge=True,
+        round=None,
+    )
+
+
 def execute_forecasting(
     *,
     exp: Any,
@@ -123,7 +142,7 @@ def execute_forecasting(
     progress.step()
 
     final = exp.finalize_model(trained.model)
-    predicted = exp.predict_model(final, return_pred_int=True, verbose=False)
+    predicted = future(exp, final)
     forecast = forecast_rows(predicted)
     result.summary.update(
         {

@@ -202,7 +202,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo run {run.pk} ({experiment.name}) submitted; training it now...")
         self.stdout.write(f"Demo run {run.pk}: {run_execute(run_id=run.pk)}")
 
-    def _demo_deployment(self, experiment: Experiment, user: User, *, name: str) -> None:
+    def _demo_deployment(
+        self, experiment: Experiment, user: User, *, name: str = DEMO_PIPELINE
+    ) -> None:
         """Promote the demo run and deploy it, once it has succeeded (idempotent)."""
         from django.test.utils import override_settings
 
