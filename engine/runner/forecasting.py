@@ -5,6 +5,7 @@ compare/create/tune, the holdout window's metrics, and the model refitted on the
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,11 @@ def _drawn_plots(exp: Any, model: Any, series: pd.Series, predicted: pd.DataFram
         figures.forecast(series, predicted, title=f"Forecast of {series.name} by {name}", path=path)
 
     def residuals(path: Path) -> None:
-        data = exp.plot_model(model, plot="residuals", return_data=True, verbose=False)
+        with warnings.catch_warnings():
+            # PyCaret also scores the in-sample predictions against the test window,
+            # and warns a traceback for each metric it cannot compute; the residuals are fine
+            warnings.filterwarnings("ignore", category=UserWarning, module="pycaret.utils.generic")
+            data = exp.plot_model(model, plot="residuals", return_data=True, verbose=False)
         values = data["overlay_data"]
         values = values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values
         figures.residuals(values, title=f"In-sample residuals of {name}", path=path)
