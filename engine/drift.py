@@ -46,6 +46,20 @@ def not_enough_data(*, reference_rows: int, current_rows: int) -> dict[str, Any]
     }
 
 
+def not_applicable(*, reference_rows: int, detail: str) -> dict[str, Any]:
+    """A deployment that takes no input rows (a forecaster) has no input drift to measure."""
+    return {
+        "status": "not_applicable",
+        "detail": detail,
+        "reference_rows": reference_rows,
+        "current_rows": 0,
+        "drift_share": None,
+        "dataset_drift": None,
+        "features": [],
+        "prediction_drift": None,
+    }
+
+
 def drift_report(
     *,
     reference: pd.DataFrame,

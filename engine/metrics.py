@@ -34,11 +34,36 @@ METRICS: dict[str, tuple[Metric, ...]] = {
         Metric("rmsle", "RMSLE", "RMSLE"),
         Metric("mape", "MAPE", "MAPE"),
     ),
+    # Only the metrics that need no ground truth: with none, PyCaret reports the others as 0.
+    "clustering": (
+        Metric("silhouette", "Silhouette", "Silhouette"),
+        Metric("chs", "Calinski-Harabasz", "Calinski-Harabasz"),
+        Metric("db", "Davies-Bouldin", "Davies-Bouldin"),
+    ),
+    # PyCaret scores no anomaly detector: a run reports how many rows it flagged instead.
+    "anomaly": (),
+    "time_series": (
+        Metric("mase", "MASE", "MASE"),
+        Metric("rmsse", "RMSSE", "RMSSE"),
+        Metric("mae", "MAE", "MAE"),
+        Metric("rmse", "RMSE", "RMSE"),
+        Metric("mape", "MAPE", "MAPE"),
+        Metric("smape", "SMAPE", "SMAPE"),
+        Metric("r2", "R2", "R2"),
+    ),
 }
-DEFAULT_METRIC = {"classification": "Accuracy", "regression": "R2"}
+DEFAULT_METRIC = {
+    "classification": "Accuracy",
+    "regression": "R2",
+    "clustering": "Silhouette",
+    "time_series": "MASE",
+}
 # The leaderboard's training-time column: compare can sort by it (as "TT" or this name).
 TRAINING_TIME = "TT (Sec)"
-LOWER_IS_BETTER = frozenset({"MAE", "MSE", "RMSE", "RMSLE", "MAPE", TRAINING_TIME})
+LOWER_IS_BETTER = frozenset(
+    {"MAE", "MSE", "RMSE", "RMSLE", "MAPE", "MASE", "RMSSE", "SMAPE", "Davies-Bouldin"}
+    | {TRAINING_TIME}
+)
 # Bounded above by 1, so a cross-validated 0.999 is suspicious rather than excellent.
 BOUNDED_METRICS = frozenset({"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"})
 

@@ -10,6 +10,9 @@ from accounts.models import Workspace
 class Task(models.TextChoices):
     CLASSIFICATION = "classification", "Classification"
     REGRESSION = "regression", "Regression"
+    CLUSTERING = "clustering", "Clustering"
+    ANOMALY = "anomaly", "Anomaly detection"
+    TIME_SERIES = "time_series", "Time-series forecasting"
 
 
 class Project(models.Model):
@@ -74,7 +77,8 @@ class Experiment(models.Model):
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="experiments")
     name = models.CharField(max_length=200)
     task = models.CharField(max_length=32, choices=Task.choices)
-    target = models.CharField(max_length=255)
+    # Empty for clustering and anomaly detection, which learn from every column.
+    target = models.CharField(max_length=255, blank=True)
     setup_options = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
@@ -136,6 +140,12 @@ class Run(models.Model):
     feature_schema = models.JSONField(default=list, blank=True)
     model_params = models.JSONField(default=dict, blank=True)
     target_classes = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the model found beyond its scores: cluster sizes, flagged rows, or the "
+        "series and its forecast.",
+    )
     environment = models.JSONField(default=dict, blank=True)
     outcome = models.JSONField(
         default=dict,
@@ -242,7 +252,7 @@ class Pipeline(models.Model):
     version = models.PositiveIntegerField()
     origin_run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="pipelines")
     task = models.CharField(max_length=32, choices=Task.choices)
-    target = models.CharField(max_length=255)
+    target = models.CharField(max_length=255, blank=True)
     model_id = models.CharField(max_length=64)
     model_name = models.CharField(max_length=200, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Snapshot at promotion.")
@@ -324,6 +334,8 @@ class PredictionRequest(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     n_rows = models.PositiveIntegerField(default=0)
+    # A forecast request asks for periods, not rows: its horizon (fh).
+    horizon = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.FloatField(default=0)
     status_code = models.PositiveSmallIntegerField(default=200)
 
@@ -331,6 +343,8 @@ class PredictionRequest(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
+        if self.horizon is not None:
+            return f"forecast of {self.horizon} on {self.deployment_id}: {self.status_code}"
         return f"{self.n_rows} rows on {self.deployment_id}: {self.status_code}"
 
 

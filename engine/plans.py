@@ -9,14 +9,29 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "clustering", "anomaly", "time_series")
+# Tasks whose experiment names a target column (time series: the numeric series itself).
+TARGET_TASKS = ("classification", "regression", "time_series")
+# Tasks that learn from all the columns, with no target.
+UNSUPERVISED_TASKS = ("clustering", "anomaly")
+TASK_LABELS = {
+    "classification": "classification",
+    "regression": "regression",
+    "clustering": "clustering",
+    "anomaly": "anomaly detection",
+    "time_series": "time-series forecasting",
+}
 
-Task = Literal["classification", "regression"]
+Task = Literal["classification", "regression", "clustering", "anomaly", "time_series"]
 
 # Plots the runner tries to save for each task; the web layer uses this for progress estimates.
 PLOTS: dict[str, tuple[str, ...]] = {
     "classification": ("auc", "confusion_matrix", "pr", "feature"),
     "regression": ("residuals", "error", "feature"),
+    # t-SNE is never a default: it takes far longer than the model on larger data.
+    "clustering": ("elbow", "cluster", "distribution"),
+    "anomaly": (),
+    "time_series": ("forecast", "residuals"),
 }
 
 # Caps are those of the columns a run stores them in (a column name, a metric name).
@@ -87,6 +102,86 @@ class SetupOptions(BaseModel):
         return out
 
 
+# The longest forecast horizon an experiment or a forecast request may ask for.
+MAX_FH = 1000
+
+# SetupOptions that PyCaret's clustering and anomaly setup() does not take: they are about a
+# train/test split, cross-validation or a target, which those tasks do not have.
+SUPERVISED_ONLY_OPTIONS = (
+    "train_size",
+    "fold",
+    "fold_strategy",
+    "fix_imbalance",
+    "feature_selection",
+    "data_split_stratify",
+)
+
+
+class TimeSeriesOptions(BaseModel):
+    """The setup options of a time-series experiment (PyCaret's forecasting ``setup()``).
+
+    The series is the experiment's target, indexed by ``date_column``; the other columns of
+    the dataset are not used, so a deployment forecasts from ``fh`` alone.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_column: Annotated[str, Field(min_length=1)]
+    fh: int = Field(default=1, ge=1, le=MAX_FH)
+    fold: int = Field(default=3, ge=2, le=50)
+    fold_strategy: Literal["expanding", "rolling", "sliding"] | None = None
+    seasonal_period: int | None = Field(default=None, ge=1, le=1000)
+    session_id: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+    def to_setup_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for PyCaret ``setup()``: only the options set explicitly."""
+        kwargs = self.model_dump(exclude_unset=True, exclude={"date_column"})
+        kwargs.setdefault("fh", self.fh)  # PyCaret's own default is also 1; say it anyway
+        return {k: v for k, v in kwargs.items() if v is not None}
+
+    def referenced_columns(self) -> dict[str, list[str]]:
+        return {"date_column": [self.date_column]}
+
+
+def options_model(task: str) -> type[SetupOptions] | type[TimeSeriesOptions]:
+    """The setup-options schema of ``task``."""
+    return TimeSeriesOptions if task == "time_series" else SetupOptions
+
+
+def parse_setup_options(task: str, data: Any) -> SetupOptions | TimeSeriesOptions:
+    """Validate ``data`` (a dict or an options object) as ``task``'s setup options.
+
+    Raises ``pydantic.ValidationError``, or ``ValueError`` naming an option ``task`` does not
+    take.
+    """
+    model = options_model(task)
+    if isinstance(data, model):
+        options = data
+    else:
+        if isinstance(data, BaseModel):
+            data = data.model_dump(exclude_unset=True)
+        options = model.model_validate(data or {})
+    unused = inapplicable_options(task, options)
+    if unused:
+        raise ValueError(inapplicable_message(task, unused))
+    return options
+
+
+def inapplicable_options(task: str, options: BaseModel) -> list[str]:
+    """Options set explicitly that ``task`` does not take."""
+    if task not in UNSUPERVISED_TASKS:
+        return []
+    return [name for name in SUPERVISED_ONLY_OPTIONS if name in options.model_fields_set]
+
+
+def inapplicable_message(task: str, names: list[str]) -> str:
+    verb = "does" if len(names) == 1 else "do"
+    return (
+        f"{', '.join(names)} {verb} not apply to {TASK_LABELS.get(task, task)}, which has no "
+        "target, train/test split or cross-validation"
+    )
+
+
 ModelId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -119,11 +214,20 @@ class ComparePlan(_PlanBase):
 
 
 class CreatePlan(_PlanBase):
-    """Train and cross-validate one model (PyCaret ``create_model``)."""
+    """Train and cross-validate one model (PyCaret ``create_model``).
+
+    ``num_clusters`` (clustering) and ``fraction`` (anomaly detection) are create_model's own
+    arguments for those tasks; ``plots`` asks for plots beyond the task's defaults (t-SNE).
+    """
 
     kind: Literal["create"] = "create"
     model_id: ModelId
     params: dict[str, Any] = Field(default_factory=dict)
+    num_clusters: int | None = Field(default=None, ge=2, le=1000)
+    fraction: float | None = Field(default=None, gt=0, le=0.5)
+    plots: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, min_length=1, max_length=10
+    )
 
 
 class TunePlan(_PlanBase):
@@ -199,5 +303,7 @@ def plan_total_steps(plan: Plan, n_models: int, task: str = "classification") ->
         training = len(plan.model_ids) + 1
     else:
         training = n_models + 1
-    # setup + training + holdout + plots + artifact
-    return 1 + training + 1 + len(PLOTS.get(task, ())) + 1
+    plots = len(set(PLOTS.get(task, ())) | set(getattr(plan, "plots", None) or ()))
+    refit = 1 if task == "time_series" else 0  # a forecaster is refitted on the whole series
+    # setup + training + holdout (or what an unsupervised model found) + refit + plots + artifact
+    return 1 + training + 1 + refit + plots + 1

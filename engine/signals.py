@@ -72,8 +72,11 @@ def preload_pycaret(**_):
         import matplotlib
 
         matplotlib.use("Agg")
+        import pycaret.anomaly  # noqa: F401
         import pycaret.classification  # noqa: F401
+        import pycaret.clustering  # noqa: F401
         import pycaret.regression  # noqa: F401
+        import pycaret.time_series  # noqa: F401
     except Exception:
         logger.exception("preloading PyCaret failed; each run will import it")
         return

@@ -71,14 +71,16 @@ def deployments_get(request, slug: SlugPath):
     url_name="deployment_predict",
 )
 def deployments_predict(request, slug: SlugPath, payload: PredictIn):
-    """Predict rows (needs 'predict'). 422 names missing columns and bad cells; 413 above
-    STUDIO_MAX_PREDICT_ROWS rows; 409 when the deployment is inactive."""
+    """Predict rows, or forecast `fh` periods of a time series (needs 'predict'). 422 names
+    missing columns and bad cells, or a bad fh; 413 above STUDIO_MAX_PREDICT_ROWS rows; 409
+    when the deployment is inactive."""
     deployment = deployment_get(request=request, slug=slug)
     then: list = []
     try:
         body = predictions.deployment_predict(
             deployment=deployment,
             rows=payload.rows,
+            fh=payload.fh,
             request=request,
             user=request.user,
             defer=then.append,

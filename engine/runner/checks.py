@@ -38,11 +38,11 @@ def _label(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _check_columns(data: pd.DataFrame, target: str, options: SetupOptions) -> None:
+def _check_columns(data: pd.DataFrame, target: str | None, options: SetupOptions) -> None:
     duplicated = data.columns[data.columns.duplicated()].unique().tolist()
     if duplicated:
         raise DataError(f"Duplicate column names in the dataset: {_names(duplicated)}")
-    if target not in data.columns:
+    if target is not None and target not in data.columns:
         close = difflib.get_close_matches(str(target), [str(c) for c in data.columns], n=3)
         hint = f" Did you mean {_names(close)}?" if close else ""
         raise DataError(
@@ -237,6 +237,25 @@ def check_inputs(
             "Raise train_size or lower fold"
         )
     checked.warnings.extend(_check_options(checked.data, features, options))
+    return checked
+
+
+def check_unsupervised_inputs(*, data: Any, options: SetupOptions) -> CheckedInput:
+    """Validate before a clustering or anomaly setup, which learns from every column."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"Expected a pandas DataFrame, got {type(data).__name__}")
+    if data.empty or len(data.columns) == 0:
+        raise DataError("The dataset is empty")
+    _check_columns(data, None, options)
+    if len(data) < MIN_ROWS:
+        raise DataError(f"The dataset has {len(data)} rows; a run needs at least {MIN_ROWS}")
+    ignored = set(options.ignore_features or [])
+    features = [c for c in data.columns if c not in ignored]
+    if not features:
+        raise DataError("No feature columns are left after removing the ignored ones")
+    _check_feature_values(data, features)
+    checked = CheckedInput(data=data)
+    checked.warnings.extend(_check_options(data, features, options))
     return checked
 
 

@@ -9,11 +9,23 @@ from typing import Any
 
 import pandas as pd
 
-from engine.plans import PLOTS, TASKS, Plan, SetupOptions, SetupPlan, parse_plan
+from engine.capabilities import plan_problems
+from engine.plans import (
+    PLOTS,
+    TASKS,
+    UNSUPERVISED_TASKS,
+    Plan,
+    SetupOptions,
+    SetupPlan,
+    TimeSeriesOptions,
+    parse_plan,
+    parse_setup_options,
+)
 from engine.runner import outputs
 from engine.runner.checks import check_inputs, setup_kwargs
 from engine.runner.errors import (
     ConfigError,
+    DataError,
     RunCancelled,
     RunFailure,
     RunInterrupted,
@@ -42,21 +54,40 @@ def _experiment(task: str) -> Any:
         from pycaret.classification import ClassificationExperiment
 
         return ClassificationExperiment()
-    from pycaret.regression import RegressionExperiment
+    if task == "regression":
+        from pycaret.regression import RegressionExperiment
 
-    return RegressionExperiment()
+        return RegressionExperiment()
+    if task == "clustering":
+        from pycaret.clustering import ClusteringExperiment
+
+        return ClusteringExperiment()
+    if task == "anomaly":
+        from pycaret.anomaly import AnomalyExperiment
+
+        return AnomalyExperiment()
+    from pycaret.time_series import TSForecastingExperiment
+
+    return TSForecastingExperiment()
 
 
-def _coerce(plan: Any, setup_options: Any, task: str) -> tuple[Plan, SetupOptions]:
+def _coerce(
+    plan: Any, setup_options: Any, task: str
+) -> tuple[Plan, SetupOptions | TimeSeriesOptions]:
     if task not in TASKS:
         raise ConfigError(f"Unsupported task {task!r}; the runner supports {', '.join(TASKS)}")
     if isinstance(plan, dict):
         plan = parse_plan(plan)
-    if setup_options is None:
-        setup_options = SetupOptions()
-    elif isinstance(setup_options, dict):
-        setup_options = SetupOptions.model_validate(setup_options)
-    return plan, setup_options
+    try:
+        options = parse_setup_options(task, setup_options)
+    except ValueError as exc:
+        if type(exc).__module__.startswith("pydantic"):
+            raise
+        raise ConfigError(str(exc)) from exc
+    problems = plan_problems(plan, task)
+    if problems:
+        raise ConfigError(" ".join(message for _, message in problems))
+    return plan, options
 
 
 def execute_plan(
@@ -64,8 +95,8 @@ def execute_plan(
     plan: Plan | dict[str, Any],
     data: pd.DataFrame,
     task: str,
-    target: str,
-    setup_options: SetupOptions | dict[str, Any] | None = None,
+    target: str | None,
+    setup_options: SetupOptions | TimeSeriesOptions | dict[str, Any] | None = None,
     work_dir: Path | str,
     sink: EventSink,
     dataset_sha256: str = "",
@@ -110,7 +141,7 @@ def _execute(
     plan: Any,
     data: pd.DataFrame,
     task: str,
-    target: str,
+    target: str | None,
     setup_options: Any,
     work_dir: Path,
     sink: EventSink,
@@ -118,6 +149,35 @@ def _execute(
 ) -> RunResult:
     plan, options = _coerce(plan, setup_options, task)
     work_dir.mkdir(parents=True, exist_ok=True)
+    common = {"plan": plan, "data": data, "work_dir": work_dir, "sink": sink}
+    if task in UNSUPERVISED_TASKS:
+        from engine.runner.unsupervised import execute_unsupervised
+
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"Expected a pandas DataFrame, got {type(data).__name__}")
+        return execute_unsupervised(
+            exp=_experiment(task),
+            task=task,
+            options=options,
+            dataset_sha256=dataset_sha256,
+            **common,
+        )
+    if task == "time_series":
+        from engine.runner.forecasting import execute_forecasting
+
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"Expected a pandas DataFrame, got {type(data).__name__}")
+        if not target:
+            raise ConfigError("A time-series run needs the series' column as its target")
+        return execute_forecasting(
+            exp=_experiment(task),
+            target=target,
+            options=options,
+            dataset_sha256=dataset_sha256,
+            **common,
+        )
+    if not target:
+        raise ConfigError(f"A {task} run needs a target column")
     plan_fold = getattr(plan, "fold", None)
     checked = check_inputs(data=data, task=task, target=target, options=options, fold=plan_fold)
     for warning in checked.warnings:
@@ -182,7 +242,7 @@ def _execute(
     progress.step()
 
     result.plots = outputs.save_plots(
-        exp, trained.model, task=task, work_dir=work_dir, sink=sink, progress=progress
+        exp, trained.model, names=PLOTS[task], work_dir=work_dir, sink=sink, progress=progress
     )
 
     filename, sha256 = outputs.save_artifact(exp, trained.model, work_dir)

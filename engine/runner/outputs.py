@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from engine.plans import PLOTS, SetupOptions
+from engine.plans import SetupOptions
 from engine.runner.checks import feature_kind
 from engine.runner.errors import is_interrupt
 from engine.runner.events import EventSink, Progress
@@ -43,24 +44,38 @@ def holdout_metrics(exp: Any, model: Any) -> dict[str, Any]:
 
 
 def save_plots(
-    exp: Any, model: Any, *, task: str, work_dir: Path, sink: EventSink, progress: Progress
+    exp: Any,
+    model: Any,
+    *,
+    names: Iterable[str],
+    work_dir: Path,
+    sink: EventSink,
+    progress: Progress,
+    drawn: Mapping[str, Callable[[Path], None]] | None = None,
 ) -> list[dict[str, str]]:
-    """Save each plot the model supports as ``<name>.png``; a failing plot is only a warning."""
+    """Save each plot as ``<name>.png``; a failing plot is only a warning.
+
+    A name in ``drawn`` is drawn by its function (PyCaret saves those plots as interactive
+    HTML); any other goes through PyCaret's ``plot_model``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     saved: list[dict[str, str]] = []
-    for name in PLOTS[task]:
+    for name in names:
+        target = work_dir / f"{name}.png"
         try:
-            produced = exp.plot_model(model, plot=name, save=str(work_dir), verbose=False)
-            source = Path(produced)
-            if not source.is_absolute():
-                source = work_dir / source.name
-            target = work_dir / f"{name}.png"
-            if source != target:
-                os.replace(source, target)
+            if drawn and name in drawn:
+                drawn[name](target)
+            else:
+                produced = exp.plot_model(model, plot=name, save=str(work_dir), verbose=False)
+                source = Path(produced)
+                if not source.is_absolute():
+                    source = work_dir / source.name
+                if source != target:
+                    os.replace(source, target)
             saved.append({"name": name, "filename": target.name})
             sink.event("info", f"plot saved: {name}", {"name": name, "filename": target.name})
         except Exception as exc:
@@ -100,7 +115,9 @@ def environment(exp: Any, dataset_sha256: str) -> dict[str, Any]:
     }
 
 
-def feature_schema(data: pd.DataFrame, target: str, options: SetupOptions) -> list[dict[str, str]]:
+def feature_schema(
+    data: pd.DataFrame, target: str | None, options: SetupOptions
+) -> list[dict[str, str]]:
     """The input columns the saved pipeline expects, in dataset order."""
     ignored = set(options.ignore_features or [])
     return [

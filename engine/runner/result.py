@@ -23,6 +23,8 @@ class RunResult:
     model_params: dict[str, Any] = field(default_factory=dict)
     target_classes: list[Any] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
+    # What a task's model found beyond its scores: cluster sizes, flagged rows, the forecast.
+    summary: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -48,14 +48,7 @@ class Trainer:
     # -- validation -------------------------------------------------------------------------
 
     def check_model_id(self, model_id: str) -> None:
-        if model_id in self.names:
-            return
-        close = closest_matches(model_id, self.names.items())
-        hint = f" Closest valid ids: {', '.join(close)}." if close else ""
-        raise ConfigError(
-            f"Unknown model id {model_id!r} for {self.task}.{hint} "
-            f"Valid ids: {', '.join(self.names)}"
-        )
+        check_model_id(self.task, model_id, self.names)
 
     def resolve_metric(self, name: str | None, *, allow_time: bool = False) -> tuple[str, str]:
         """(display name as in PyCaret's tables, id to pass to PyCaret) for a metric."""
@@ -67,7 +60,8 @@ class Trainer:
         for metric_id, row in self.metrics.iterrows():
             candidates = {str(metric_id), str(row["Name"]), str(row["Display Name"])}
             if wanted in {c.lower() for c in candidates}:
-                if self.exp.is_multiclass and not bool(row.get("Multiclass", True)):
+                multiclass = getattr(self.exp, "is_multiclass", False)
+                if multiclass and not bool(row.get("Multiclass", True)):
                     raise ConfigError(f"Metric {name!r} does not support multiclass targets")
                 return str(row["Display Name"]), str(metric_id)
         valid = ", ".join(str(n) for n in self.metrics["Name"])
@@ -122,35 +116,14 @@ class Trainer:
         raise ConfigError(f"Plan kind {plan.kind!r} does not train a model")
 
     def _build_estimator(self, model_id: str, params: dict[str, Any]) -> Any:
-        """PyCaret's own estimator for ``model_id`` with ``params`` applied, checked."""
-        internal = self.exp.models(internal=True)
-        cls = internal.loc[model_id, "Class"]
-        args = dict(internal.loc[model_id, "Args"] or {})
-        valid = set(cls(**args).get_params(deep=False))
-        unknown = sorted(set(params) - valid)
-        if unknown:
-            close = {p: closest_matches(p, [(v, v) for v in valid], n=2) for p in unknown}
-            hints = "; ".join(
-                f"{p} (did you mean {', '.join(c)}?)" if c else p for p, c in close.items()
-            )
-            raise ConfigError(
-                f"Unknown parameter(s) for {model_id} ({self.names[model_id]}): {hints}. "
-                f"Valid: {', '.join(sorted(valid))}"
-            )
-        estimator = cls(**{**args, **params})
-        validate = getattr(estimator, "_validate_params", None)  # scikit-learn >= 1.2
-        if callable(validate):
-            try:
-                validate()
-            except ValueError as exc:
-                raise ConfigError(f"Invalid parameter for {model_id}: {exc}") from exc
-        return estimator
+        return build_estimator(self.exp, model_id, params, self.names)
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _mean_row(self, model_id: str, model_name: str) -> dict[str, Any]:
         table = self.exp.pull()
-        mean = table.loc["Mean"]
+        # a forecaster's fold table has the cutoff date of each fold, which has no mean
+        mean = table.loc["Mean"].drop(labels=["cutoff"], errors="ignore")
         row: dict[str, Any] = {"model_id": model_id, "Model": model_name}
         row.update({str(k): to_jsonable(v) for k, v in mean.items()})
         return row
@@ -389,6 +362,43 @@ class Trainer:
         )
         self.progress.step()
         return Trained(model, "blend", name, [row], metric, {"members": member_ids})
+
+
+def check_model_id(task: str, model_id: str, names: dict[str, str]) -> None:
+    """CONFIG failure naming the closest valid ids, unless ``model_id`` is one of ``names``."""
+    if model_id in names:
+        return
+    close = closest_matches(model_id, names.items())
+    hint = f" Closest valid ids: {', '.join(close)}." if close else ""
+    raise ConfigError(
+        f"Unknown model id {model_id!r} for {task}.{hint} Valid ids: {', '.join(names)}"
+    )
+
+
+def build_estimator(exp: Any, model_id: str, params: dict[str, Any], names: dict[str, str]) -> Any:
+    """PyCaret's own estimator for ``model_id`` with ``params`` applied, checked."""
+    internal = exp.models(internal=True)
+    cls = internal.loc[model_id, "Class"]
+    args = dict(internal.loc[model_id, "Args"] or {})
+    valid = set(cls(**args).get_params(deep=False))
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        close = {p: closest_matches(p, [(v, v) for v in valid], n=2) for p in unknown}
+        hints = "; ".join(
+            f"{p} (did you mean {', '.join(c)}?)" if c else p for p, c in close.items()
+        )
+        raise ConfigError(
+            f"Unknown parameter(s) for {model_id} ({names[model_id]}): {hints}. "
+            f"Valid: {', '.join(sorted(valid))}"
+        )
+    estimator = cls(**{**args, **params})
+    validate = getattr(estimator, "_validate_params", None)  # scikit-learn >= 1.2
+    if callable(validate):
+        try:
+            validate()
+        except ValueError as exc:
+            raise ConfigError(f"Invalid parameter for {model_id}: {exc}") from exc
+    return estimator
 
 
 def _all_failed(failed: dict[str, str]) -> str:

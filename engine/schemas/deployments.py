@@ -80,11 +80,18 @@ class RevisionOut(Schema):
 
 
 class PredictIn(Schema):
-    rows: list[dict[str, Any]] = Field(
-        ...,
-        description="One object per row: {column: value}. Every training feature is needed "
-        "(null for unknown); other columns are ignored and reported.",
+    rows: list[dict[str, Any]] | None = Field(
+        None,
+        description="Classification, regression, clustering and anomaly detection: one object "
+        "per row, {column: value}. Every training feature is needed (null for unknown); other "
+        "columns are ignored and reported.",
         examples=[[{"mean radius": 14.1, "mean texture": 19.3}]],
+    )
+    fh: int | None = Field(
+        None,
+        description="Time-series forecasting only (instead of rows): how many periods after "
+        "the series' last date to forecast, 1 to 1000.",
+        examples=[12],
     )
 
 
@@ -92,7 +99,11 @@ class PredictOut(Schema):
     predictions: list[dict[str, Any]] = Field(
         ...,
         description="Classification: {label, score} where score is the probability of the "
-        "predicted label. Regression: {label, value}, both the predicted value.",
+        "predicted label. Regression: {label, value}, both the predicted value. Clustering: "
+        '{label} such as "Cluster 2". Anomaly detection: {label, score}, label 1 for an '
+        "anomaly and score the detector's anomaly score. Time series: {period, value, lower?, "
+        "upper?}, one per period, lower and upper bounding a 90% prediction interval where "
+        "the model gives one.",
     )
     pipeline_id: int
     version: int
@@ -111,7 +122,11 @@ class DriftFeatureOut(Schema):
 
 
 class DriftOut(Schema):
-    status: str = Field(..., description="ok, or not_enough_data below 30 logged rows.")
+    status: str = Field(
+        ...,
+        description="ok; not_enough_data below 30 logged rows; not_applicable for a "
+        "time-series deployment, which takes no input rows.",
+    )
     detail: str
     reference_rows: int
     current_rows: int

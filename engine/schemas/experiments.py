@@ -14,10 +14,19 @@ class ExperimentIn(Schema):
     task: Text(32) = Field(
         ...,
         description="classification, regression, clustering, anomaly or time_series",
+        examples=["time_series"],
     )
-    target: Text(COLUMN_NAME_MAX) | None = None
+    target: Text(COLUMN_NAME_MAX) | None = Field(
+        None,
+        description="The column to predict: required for classification, regression and "
+        "time_series (the numeric series), refused for clustering and anomaly.",
+    )
     setup: dict[str, Any] | None = Field(
-        None, description="PyCaret setup options; unknown options are refused."
+        None,
+        description="PyCaret setup options for the task; unknown options are refused. Time "
+        "series: {date_column (required), fh, fold, fold_strategy (expanding, rolling or "
+        "sliding), seasonal_period, session_id}.",
+        examples=[{"date_column": "month", "fh": 12, "fold": 2, "session_id": 42}],
     )
 
 
@@ -27,11 +36,15 @@ class ExperimentOut(Schema):
     project_id: int
     dataset_id: int
     task: str
-    target: str
+    target: str | None
     setup: dict[str, Any]
     warnings: list[str]
     n_runs: int
     created_at: datetime
+
+    @staticmethod
+    def resolve_target(obj) -> str | None:
+        return obj.target or None
 
     @staticmethod
     def resolve_setup(obj) -> dict[str, Any]:

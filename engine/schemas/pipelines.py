@@ -32,13 +32,17 @@ class PipelineOut(Schema):
     metrics: dict[str, Any]
     project_id: int
     task: str
-    target: str
+    target: str | None = Field(..., description="None for clustering and anomaly detection.")
     feature_schema: list[FeatureOut]
     target_classes: list[Any]
     artifact_sha256: str
     promoted_by: str | None
     created_at: datetime
     url: str = Field(..., description="The pipeline's page.")
+
+    @staticmethod
+    def resolve_target(obj) -> str | None:
+        return obj.target or None
 
     @staticmethod
     def resolve_promoted_by(obj) -> str | None:

@@ -47,6 +47,13 @@ class RunOut(Schema):
     leaderboard: list[dict[str, Any]]
     leaderboard_sort: str | None
     metrics: dict[str, Any]
+    summary: dict[str, Any] = Field(
+        ...,
+        description="What the model found beyond its scores. Clustering: {rows, clusters: "
+        "[{label, rows, share}]}. Anomaly detection: {rows, flagged, flagged_share, fraction, "
+        "top: [{row, score, values}]}. Time series: {frequency, first, last, points, fh, "
+        "history, forecast: [{period, value, lower?, upper?}]}. Empty for the other tasks.",
+    )
     plots: list[PlotOut]
     artifact_sha256: str | None
     environment: dict[str, Any]

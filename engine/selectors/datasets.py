@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.db.models import QuerySet
@@ -23,6 +24,28 @@ def dataset_get(*, request, dataset_id) -> Dataset:
         workspace_field=VIA_PROJECT,
         pk=dataset_id,
     )
+
+
+# Text that reads as a date or a time: 1949-01, 2024-03-31, 2024-03-31 12:00, 31/03/2024, 2024Q1.
+_DATE_TEXT = re.compile(
+    r"^(\d{4}[-/]\d{1,2}([-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|\d{4}Q[1-4])$"
+)
+
+
+def dataset_date_columns(dataset: Dataset) -> list[str]:
+    """Columns that hold dates: stored as timestamps, or text whose previewed values all read
+    as dates. A hint for the forms; creating a time-series experiment checks every value."""
+    found = []
+    for column in dataset.columns:
+        name = column["name"]
+        if column.get("kind") == "datetime":
+            found.append(name)
+        elif column.get("kind") == "categorical":
+            values = [row.get(name) for row in dataset.preview if row.get(name) is not None]
+            if values and all(_DATE_TEXT.match(str(value).strip()) for value in values):
+                found.append(name)
+    return found
 
 
 def dataset_parquet_path(dataset: Dataset) -> Path:
@@ -49,3 +72,16 @@ def dataset_class_counts(dataset: Dataset, column: str) -> dict[str, int]:
         for item in values.value_counts().to_pylist()
         if item["values"] is not None
     }
+
+
+def dataset_columns_frame(dataset: Dataset, columns: list[str]):
+    """Only `columns` of the Parquet copy, as a pandas DataFrame read the way the runner reads
+    the whole table (timestamps in nanoseconds)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(dataset_parquet_path(dataset), columns=columns)
+    try:
+        return table.to_pandas(coerce_temporal_nanoseconds=True)
+    except pa.ArrowInvalid:
+        return table.to_pandas()

@@ -109,6 +109,13 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(values[low] + (values[high] - values[low]) * (rank - low), 2)
 
 
+def deployment_forecast_requests(
+    *, deployment: Deployment, limit: int = 20
+) -> list[PredictionRequest]:
+    """The newest forecast requests of a time-series deployment (it logs no input rows)."""
+    return list(deployment.prediction_requests.filter(horizon__isnull=False)[:limit])
+
+
 def batch_list(*, deployment: Deployment, limit: int = 10) -> list[BatchPrediction]:
     return list(deployment.batch_predictions.select_related("pipeline")[:limit])
 
@@ -135,6 +142,12 @@ def deployment_drift_report(*, deployment: Deployment) -> dict[str, Any]:
 
     pipeline = deployment.pipeline
     dataset = pipeline.origin_run.experiment.dataset
+    if pipeline.task == "time_series":
+        return drift.not_applicable(
+            reference_rows=dataset.n_rows,
+            detail="A forecast takes no input rows, so there is no input drift to measure; "
+            "the forecast requests are listed instead",
+        )
     samples = deployment.samples.order_by("-id")
     stamp = samples.aggregate(last=Max("id"), n=Count("id"))
     current_rows = min(stamp["n"] or 0, DRIFT_CURRENT_ROWS)

@@ -39,6 +39,17 @@ _FALLBACK_ENCODING = {"utf8": "cp1252", "utf-8-sig": "cp1252", "cp1252": "latin-
 
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+BATCH_NOT_FOR_SERIES = (
+    "Batch scoring does not apply to time series: a forecast takes no input rows. Ask the "
+    'deployment for a forecast with {"fh": N} instead.'
+)
+# The columns a scored file gets, named as PyCaret's predict_model names them.
+OUTPUT_COLUMNS = {
+    "classification": ("prediction_label", "prediction_score"),
+    "regression": ("prediction_label",),
+    "clustering": ("Cluster",),
+    "anomaly": ("Anomaly", "Anomaly_Score"),
+}
 
 
 def escape_cell(value: str) -> str:
@@ -109,6 +120,8 @@ def batch_submit(
 ) -> BatchPrediction:
     """Store an uploaded CSV and queue its scoring (sent to the workers on commit)."""
     require(request, deployment.project.workspace, "predict", user=user)
+    if deployment.pipeline.task == "time_series":
+        raise InvalidInput(BATCH_NOT_FOR_SERIES, code="not_applicable")
     if not deployment.is_active:
         raise deployment_inactive_error(deployment)
     filename = os.path.basename(getattr(upload, "name", "") or "upload.csv")[:255]
@@ -215,8 +228,8 @@ def _score_file(batch: BatchPrediction, source: Path, target: Path) -> int:
     _check_batch_columns(header, pipeline)
     BatchPrediction.objects.filter(pk=batch.pk).update(progress_total=total, n_rows=total)
     loaded = load_serving_pipeline(pipeline=pipeline, deployment=batch.deployment)
-    classification = pipeline.task == "classification"
-    extra = ["prediction_label", "prediction_score"] if classification else ["prediction_label"]
+    extra = list(OUTPUT_COLUMNS[pipeline.task])
+    scored = len(extra) == 2
     numeric = [f["name"] for f in pipeline.feature_schema if f.get("kind") == "numeric"]
     done = 0
     try:
@@ -252,7 +265,7 @@ def _score_file(batch: BatchPrediction, source: Path, target: Path) -> int:
                 ):
                     out = ["" if v is None else escape_cell(str(v)) for v in row]
                     out.append(escape_cell(str(prediction["label"])))
-                    if classification:
+                    if scored:
                         out.append(repr(prediction["score"]))
                     writer.writerow(out)
                 done += len(cells)

@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from engine import serving
 from engine.errors import Conflict, InvalidInput
+from engine.model_registry import predicting_clustering_models
 from engine.models import Deployment, DeploymentRevision, Pipeline
 from engine.selectors.deployments import deployment_rollback_target
 from engine.selectors.pipelines import pipeline_artifact_path
@@ -58,8 +59,10 @@ def _free_slug(base: str) -> str:
 def _warm_up_on_commit(pipeline: Pipeline) -> None:
     if not settings.STUDIO_SERVING_WARM_UP:
         return
-    path, sha256 = pipeline_artifact_path(pipeline), pipeline.artifact_sha256
-    transaction.on_commit(lambda: serving.warm_up_in_background(path=path, sha256=sha256))
+    path, sha256, task = pipeline_artifact_path(pipeline), pipeline.artifact_sha256, pipeline.task
+    transaction.on_commit(
+        lambda: serving.warm_up_in_background(path=path, sha256=sha256, task=task)
+    )
 
 
 def _revision(
@@ -144,6 +147,13 @@ def deployment_deploy(
     naming the risks, unless `acknowledge_risks`; its history then records the warning.
     """
     require(request, pipeline.project.workspace, "deploy", user=user)
+    if not pipeline_can_predict(pipeline):
+        raise Conflict(
+            f"{pipeline.model_name or pipeline.model_id} ({pipeline.model_id}) assigns clusters "
+            "only to the rows it was trained on: it cannot place new rows, so it cannot be "
+            f"deployed. Models that can: {', '.join(predicting_clustering_models())}.",
+            code="cannot_predict",
+        )
     if slug:
         slug = check_slug(slug)
         # A hard "no" before asking anyone to confirm risks (checked again under the lock).
@@ -219,6 +229,11 @@ def _deploy(
     )
     _warm_up_on_commit(pipeline)
     return deployment, False
+
+
+def pipeline_can_predict(pipeline: Pipeline) -> bool:
+    """False for a clustering model that labels its training rows only (no predict)."""
+    return bool(pipeline.origin_run.summary.get("can_predict", True))
 
 
 def _locked(deployment: Deployment) -> Deployment:

@@ -10,13 +10,32 @@ from accounts.access import require
 from accounts.models import User
 from engine.errors import InvalidInput
 from engine.models import Dataset, Experiment, Project
-from engine.plans import TASKS, SetupOptions
-from engine.selectors.datasets import dataset_class_counts
+from engine.plans import (
+    SUPERVISED_ONLY_OPTIONS,
+    TARGET_TASKS,
+    TASK_LABELS,
+    TASKS,
+    UNSUPERVISED_TASKS,
+    SetupOptions,
+    TimeSeriesOptions,
+    inapplicable_message,
+    inapplicable_options,
+    options_model,
+)
+from engine.selectors.datasets import dataset_class_counts, dataset_columns_frame
 
 NAME_MAX = Experiment._meta.get_field("name").max_length
 MAX_CLASSES = 50
 SHOWN_CLASSES = 5
 SETUP_OPTION_NAMES = tuple(SetupOptions.model_fields)
+
+
+def setup_option_names(task: str) -> tuple[str, ...]:
+    """The setup options an experiment of `task` takes."""
+    names = tuple(options_model(task).model_fields)
+    if task in UNSUPERVISED_TASKS:
+        names = tuple(n for n in names if n not in SUPERVISED_ONLY_OPTIONS)
+    return names
 
 
 class _Errors:
@@ -42,31 +61,77 @@ def _quoted(names) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
-def _parse_setup(setup: Any, errors: _Errors) -> SetupOptions | None:
+def _parse_setup(task: str, setup: Any, errors: _Errors) -> SetupOptions | TimeSeriesOptions | None:
     if setup is None:
         setup = {}
     if not isinstance(setup, dict):
         errors.add("setup", "setup must be an object of PyCaret setup options.", "invalid")
         return None
+    known = setup_option_names(task)
     try:
-        return SetupOptions.model_validate(setup)
+        options = options_model(task).model_validate(setup)
     except pydantic.ValidationError as exc:
         for error in exc.errors():
             loc = [str(part) for part in error.get("loc", ())]
             option = loc[0] if loc else ""
             if error["type"] == "extra_forbidden":
+                label = TASK_LABELS.get(task, task)
                 errors.add(
                     "setup",
-                    f"Unknown setup option '{option}'. "
-                    f"Known options: {', '.join(SETUP_OPTION_NAMES)}.",
+                    f"Unknown setup option '{option}' for {label}. "
+                    f"Known options: {', '.join(known)}.",
                     "unknown_option",
                 )
-            elif option in SETUP_OPTION_NAMES:
+            elif error["type"] == "missing":
+                errors.add(option, f"{option} is required for {task}.", "required")
+            elif option in known:
                 errors.add(option, f"{option}: {error['msg']}", "invalid_option")
             else:
                 message = str(error["msg"]).removeprefix("Value error, ")
                 errors.add("setup", message, "invalid_option")
         return None
+    unused = inapplicable_options(task, options)
+    if unused:
+        errors.add(unused[0], inapplicable_message(task, unused) + ".", "not_applicable")
+        return None
+    return options
+
+
+def _check_series(
+    *, dataset: Dataset, target: str, options: TimeSeriesOptions | None, errors: _Errors
+) -> None:
+    """The series must build (dates parse, repeat nowhere, are evenly spaced; numbers, none
+    missing) and be long enough for fh and fold: the runner's own checks, on the same data."""
+    from engine.timeseries import SeriesProblem, build_series, check_length
+
+    profile = dataset.column(target)
+    if profile is None:
+        errors.add(
+            "target",
+            f"Target column '{target}' is not in the dataset “{dataset.name}”.",
+            "unknown_column",
+        )
+        return
+    if profile.get("kind") != "numeric":
+        errors.add(
+            "target",
+            f"Time-series forecasting needs a numeric series, but '{target}' is "
+            f"{profile.get('kind') or 'not numeric'} ({profile.get('dtype', '?')}).",
+            "target_not_numeric",
+        )
+        return
+    if (
+        options is None
+        or dataset.column(options.date_column) is None
+        or options.date_column == target
+    ):
+        return  # the options' own errors say what is wrong
+    frame = dataset_columns_frame(dataset, [options.date_column, target])
+    try:
+        series = build_series(frame, date_column=options.date_column, target=target)
+        check_length(len(series), fh=options.fh, fold=options.fold)
+    except SeriesProblem as problem:
+        errors.add(problem.field, problem.message, problem.code)
 
 
 def _check_target(
@@ -127,7 +192,7 @@ def _check_target(
 
 def experiment_check(
     *, project: Project, dataset: Dataset, name: str, task: str, target: str | None, setup: Any
-) -> tuple[str, SetupOptions, list[str]]:
+) -> tuple[str, SetupOptions | TimeSeriesOptions, list[str]]:
     """Validate an experiment's settings. Returns (name, options, warnings).
 
     Raises InvalidInput with its problems keyed by field (name, dataset, task, target, setup
@@ -146,7 +211,7 @@ def experiment_check(
         errors.add(
             "task", f"Unknown task '{task}'. Choose one of: {', '.join(TASKS)}.", "unknown_task"
         )
-    options = _parse_setup(setup, errors)
+    options = _parse_setup(task, setup, errors)
     if options is not None:
         columns = set(dataset.column_names)
         for option, named in options.referenced_columns().items():
@@ -162,9 +227,20 @@ def experiment_check(
                     option, f"{option} must not include the target column '{target}'.", "invalid"
                 )
     warnings: list[str] = []
-    if not target:
-        if task in TASKS:
-            errors.add("target", f"A {task} experiment needs a target column.", "required")
+    label = TASK_LABELS.get(task, task)
+    if task in UNSUPERVISED_TASKS:
+        if target:
+            errors.add(
+                "target",
+                f"A {label} experiment takes no target: it learns from every column. Leave "
+                f"target out (list columns to leave out in ignore_features).",
+                "target_not_allowed",
+            )
+    elif not target:
+        if task in TARGET_TASKS:
+            errors.add("target", f"A {label} experiment needs a target column.", "required")
+    elif task == "time_series":
+        _check_series(dataset=dataset, target=target, options=options, errors=errors)
     elif task in TASKS:
         warnings = _check_target(
             dataset=dataset, task=task, target=target, options=options, errors=errors

@@ -31,6 +31,7 @@ from accounts.services import audit_record
 from engine import serving
 from engine.errors import StudioError
 from engine.models import Deployment, Pipeline, PredictionRequest, PredictionSample
+from engine.plans import MAX_FH
 from engine.selectors.pipelines import pipeline_artifact_path
 from engine.services.deployments import deployment_inactive_error
 
@@ -41,6 +42,7 @@ SAMPLES_PER_REQUEST = 1_000
 TRIM_AFTER_ROWS = 1_000  # rows written by this process since its last trim
 LOG_MAX_BUFFERED = 500  # requests
 MISMATCH_AUDIT_EVERY_S = 60
+MAX_HORIZON = MAX_FH
 
 
 def load_serving_pipeline(
@@ -49,7 +51,9 @@ def load_serving_pipeline(
     """The loaded pipeline; a refused artifact is audited as `deployment.artifact_mismatch`."""
     try:
         return serving.load_pipeline(
-            path=pipeline_artifact_path(pipeline), sha256=pipeline.artifact_sha256
+            path=pipeline_artifact_path(pipeline),
+            sha256=pipeline.artifact_sha256,
+            task=pipeline.task,
         )
     except serving.ArtifactMismatch as exc:
         logger.error(
@@ -78,55 +82,80 @@ def load_serving_pipeline(
 def deployment_predict(
     *,
     deployment: Deployment,
-    rows: Any,
+    rows: Any = None,
+    fh: Any = None,
     request=None,
     user: User | None = None,
     defer: Callable[[Callable[[], None]], None] | None = None,
 ) -> dict[str, Any]:
-    """Predict `rows` with the deployment's pipeline, and log the request.
+    """Predict `rows` (or forecast `fh` periods, for a time series) with the deployment's
+    pipeline, and log the request.
 
-    Raises StudioError (409 inactive or a refused artifact, 422 bad rows, 413 too many rows)
-    and PermissionDenied without 'predict'. With `defer`, the log write is handed to it
+    Raises StudioError (409 inactive or a refused artifact, 422 bad rows or fh, 413 too many
+    rows) and PermissionDenied without 'predict'. With `defer`, the log write is handed to it
     instead of running now (the API runs it once the response has been sent).
     """
     require(request, deployment.project.workspace, "predict", user=user)
     started = time.perf_counter()
     pipeline = deployment.pipeline
-    n_rows = len(rows) if isinstance(rows, list) else 0
-    run_log = defer or (lambda log: log())
+    forecasting = pipeline.task == "time_series"
+    n_rows = len(rows) if isinstance(rows, list) and not forecasting else 0
+    horizon = fh if forecasting and isinstance(fh, int) and not isinstance(fh, bool) else None
+    log = partial(_log_request, deployment, n_rows, started, horizon=horizon)
+    run_log = defer or (lambda entry: entry())
+    prepared = None
     try:
         if not deployment.is_active:
             raise deployment_inactive_error(deployment)
-        prepared = serving.prepare_rows(
-            rows, pipeline.feature_schema, max_rows=settings.STUDIO_MAX_PREDICT_ROWS
-        )
+        if forecasting:
+            periods = check_horizon(fh, rows=rows, last=pipeline.origin_run.summary.get("last"))
+        else:
+            if fh is not None:
+                raise serving.InputError(
+                    "fh applies to time-series deployments only; this one predicts rows: "
+                    'send {"rows": [{column: value}]}.'
+                )
+            prepared = serving.prepare_rows(
+                rows, pipeline.feature_schema, max_rows=settings.STUDIO_MAX_PREDICT_ROWS
+            )
         loaded = load_serving_pipeline(pipeline=pipeline, deployment=deployment, request=request)
-        predictions = serving.predict(loaded, prepared.frame, task=pipeline.task)
+        if forecasting:
+            predictions = serving.forecast(loaded, periods)
+        else:
+            predictions = serving.predict(loaded, prepared.frame, task=pipeline.task)
     except StudioError as exc:
-        run_log(partial(_log_request, deployment, n_rows, started, status=exc.status))
+        run_log(partial(log, status=exc.status))
         raise
     except Exception:
-        run_log(partial(_log_request, deployment, n_rows, started, status=500))
+        run_log(partial(log, status=500))
         raise
     latency_ms = (time.perf_counter() - started) * 1000
     run_log(
-        partial(
-            _log_request,
-            deployment,
-            n_rows,
-            started,
-            status=200,
-            prepared=prepared,
-            predictions=predictions,
-            latency_ms=latency_ms,
-        )
+        partial(log, status=200, prepared=prepared, predictions=predictions, latency_ms=latency_ms)
     )
     return {
         "predictions": predictions,
         "pipeline_id": pipeline.pk,
         "version": pipeline.version,
-        "ignored_columns": prepared.ignored_columns,
+        "ignored_columns": prepared.ignored_columns if prepared is not None else [],
     }
+
+
+def check_horizon(fh: Any, *, rows: Any = None, last: str | None = None) -> int:
+    """The number of periods a forecast request asks for, or a 422 that says what to send."""
+    after = f" after {last}" if last else ""
+    if rows is not None:
+        raise serving.InputError(
+            "This deployment forecasts a time series, so it takes no rows: send "
+            f'{{"fh": N}}, the number of periods{after} to forecast (1 to {MAX_HORIZON}).'
+        )
+    if fh is None:
+        raise serving.InputError(
+            f'Send {{"fh": N}}: the number of periods{after} to forecast (1 to {MAX_HORIZON}).'
+        )
+    if isinstance(fh, bool) or not isinstance(fh, int) or not 1 <= fh <= MAX_HORIZON:
+        raise serving.InputError(f"fh must be a whole number from 1 to {MAX_HORIZON}, not {fh!r}.")
+    return fh
 
 
 def _log_request(
@@ -135,6 +164,7 @@ def _log_request(
     started: float,
     *,
     status: int,
+    horizon: int | None = None,
     prepared: serving.PreparedRows | None = None,
     predictions: list[dict] | None = None,
     latency_ms: float | None = None,
@@ -152,6 +182,7 @@ def _log_request(
             deployment_id=deployment.pk,
             created_at=timezone.now(),
             n_rows=n_rows,
+            horizon=horizon,
             latency_ms=latency_ms,
             status=status,
             prepared=prepared,
@@ -166,6 +197,7 @@ class LogEntry:
     deployment_id: int
     created_at: datetime
     n_rows: int
+    horizon: int | None
     latency_ms: float
     status: int
     prepared: serving.PreparedRows | None
@@ -252,6 +284,7 @@ class PredictionLog:
                         deployment_id=e.deployment_id,
                         created_at=e.created_at,
                         n_rows=e.n_rows,
+                        horizon=e.horizon,
                         latency_ms=e.latency_ms,
                         status_code=e.status,
                     )

@@ -26,6 +26,7 @@ from accounts.access import require
 from accounts.models import User
 from accounts.services import audit_record
 from engine import quotas
+from engine.capabilities import plan_problems
 from engine.errors import Conflict, InvalidInput
 from engine.models import ErrorCategory, Experiment, Run, RunEvent, RunStatus
 from engine.plans import parse_plan
@@ -50,14 +51,21 @@ def plan_errors(exc: pydantic.ValidationError) -> InvalidInput:
     return InvalidInput(detail or "Invalid plan.", errors=errors)
 
 
-def _plan_dict(plan: Any) -> dict[str, Any]:
-    """Validate a plan (dict or Plan model) and return its normalised JSON form."""
+def _plan_dict(plan: Any, task: str) -> dict[str, Any]:
+    """Validate a plan (dict or Plan model) for `task` and return its normalised JSON form."""
     if isinstance(plan, pydantic.BaseModel):
         plan = plan.model_dump(mode="json")
     try:
-        return parse_plan(plan).model_dump(mode="json", exclude_none=True)
+        parsed = parse_plan(plan)
     except pydantic.ValidationError as exc:
         raise plan_errors(exc) from exc
+    problems = plan_problems(parsed, task)
+    if problems:
+        errors = [{"loc": ["body", "plan", field], "msg": message} for field, message in problems]
+        raise InvalidInput(
+            " ".join(message for _, message in problems), code="not_applicable", errors=errors
+        )
+    return parsed.model_dump(mode="json", exclude_none=True)
 
 
 def run_submit(*, experiment: Experiment, plan: Any, user: User | None, request=None) -> Run:
@@ -70,7 +78,7 @@ def run_submit(*, experiment: Experiment, plan: Any, user: User | None, request=
     """
     workspace = experiment.project.workspace
     require(request, workspace, "train", user=user)
-    plan_data = _plan_dict(plan)
+    plan_data = _plan_dict(plan, experiment.task)
     quotas.runs_active_check(workspace=workspace)
     with transaction.atomic():
         run = Run.objects.create(

@@ -27,7 +27,7 @@ from engine.serving.loading import (
     warm_up,
     warm_up_in_background,
 )
-from engine.serving.predict import predict, shrink_dtypes
+from engine.serving.predict import forecast, predict, shrink_dtypes
 
 __all__ = [
     "ArtifactMismatch",
@@ -39,6 +39,7 @@ __all__ = [
     "TooManyRows",
     "cache_clear",
     "cached_sha256s",
+    "forecast",
     "load_pipeline",
     "predict",
     "prepare_rows",

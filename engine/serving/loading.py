@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.plans import UNSUPERVISED_TASKS
 from engine.serving.errors import ArtifactMismatch, ArtifactMissing
 
 logger = logging.getLogger(__name__)
@@ -63,13 +64,17 @@ def read_verified(path: Path, expected_sha256: str) -> bytes:
     return data
 
 
-def _unpickle(data: bytes, sha256: str) -> LoadedPipeline:
+def _unpickle(data: bytes, sha256: str, task: str) -> LoadedPipeline:
     from engine.runner import prepare_pycaret_import
 
     prepare_pycaret_import()
     import joblib
 
     pipeline = joblib.load(io.BytesIO(data))
+    if task == "time_series":  # an sktime forecasting pipeline: no columns, no labels
+        return LoadedPipeline(
+            sha256=sha256, pipeline=pipeline, columns=[], estimator=pipeline, label_encoder=None
+        )
     from pycaret.internal.meta_estimators import (
         CustomProbabilityThresholdClassifier,
         get_estimator_from_meta_estimator,
@@ -85,15 +90,18 @@ def _unpickle(data: bytes, sha256: str) -> LoadedPipeline:
     return LoadedPipeline(
         sha256=sha256,
         pipeline=pipeline,
-        columns=names[:-1],  # the last name is the target
+        # a supervised pipeline's last name is the target; clustering and anomaly have none
+        columns=names if task in UNSUPERVISED_TASKS else names[:-1],
         estimator=estimator,
         label_encoder=get_label_encoder(pipeline),
         probability_threshold=threshold,
     )
 
 
-def load_pipeline(*, path: Path, sha256: str) -> LoadedPipeline:
-    """The pipeline for `sha256`, from this process's cache or verified and loaded from `path`."""
+def load_pipeline(*, path: Path, sha256: str, task: str = "classification") -> LoadedPipeline:
+    """The pipeline for `sha256`, from this process's cache or verified and loaded from `path`.
+
+    `task` says how to read the unpickled pipeline (its columns, its label encoder)."""
     with _cache_lock:
         loaded = _cache.get(sha256)
         if loaded is not None:
@@ -104,7 +112,7 @@ def load_pipeline(*, path: Path, sha256: str) -> LoadedPipeline:
         with _cache_lock:
             loaded = _cache.get(sha256)
         if loaded is None:
-            loaded = _unpickle(read_verified(path, sha256), sha256)
+            loaded = _unpickle(read_verified(path, sha256), sha256, task)
             with _cache_lock:
                 _cache[sha256] = loaded
                 _cache.move_to_end(sha256)
@@ -123,18 +131,18 @@ def cache_clear() -> None:
         _cache.clear()
 
 
-def warm_up(*, path: Path, sha256: str) -> None:
+def warm_up(*, path: Path, sha256: str, task: str = "classification") -> None:
     try:
-        load_pipeline(path=path, sha256=sha256)
+        load_pipeline(path=path, sha256=sha256, task=task)
     except Exception:
         logger.warning("warm-up of pipeline %s failed", sha256[:12], exc_info=True)
 
 
-def warm_up_in_background(*, path: Path, sha256: str) -> None:
+def warm_up_in_background(*, path: Path, sha256: str, task: str = "classification") -> None:
     """Load the pipeline in a thread, so the first prediction does not pay for it."""
     threading.Thread(
         target=warm_up,
-        kwargs={"path": path, "sha256": sha256},
+        kwargs={"path": path, "sha256": sha256, "task": task},
         name="pipeline-warm-up",
         daemon=True,
     ).start()

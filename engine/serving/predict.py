@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.serving.errors import ServingError
 from engine.serving.loading import LoadedPipeline
+
+# PyCaret's predict_model for a forecaster: a 90% prediction interval, unless told otherwise.
+COVERAGE = 0.9
 
 
 def _python(value: Any) -> Any:
@@ -80,6 +84,21 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     data = shrink_dtypes(frame[loaded.columns])
     transformed = loaded.transform(data)
     estimator = loaded.estimator
+    if task == "clustering":
+        if not callable(getattr(estimator, "predict", None)):
+            raise ServingError(
+                f"{type(estimator).__name__} labels only the rows it was trained on; it cannot "
+                "assign new rows to clusters.",
+                code="cannot_predict",
+            )
+        return [{"label": f"Cluster {int(i)}"} for i in estimator.predict(transformed)]
+    if task == "anomaly":
+        flags = estimator.predict(transformed)
+        scores = estimator.decision_function(transformed)
+        return [
+            {"label": int(flag), "score": float(score)}
+            for flag, score in zip(flags, scores, strict=True)
+        ]
     pred = np.nan_to_num(estimator.predict(transformed))
     pred = np.asarray(loaded.pipeline.inverse_transform(pred))
     if task != "classification":
@@ -97,3 +116,35 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
         {"label": _python(label), "score": float(score)}
         for label, score in zip(pred, scores, strict=True)
     ]
+
+
+def forecast(loaded: LoadedPipeline, fh: int) -> list[dict[str, Any]]:
+    """The next `fh` periods, equal to PyCaret's `predict_model(pipeline, fh=fh,
+    return_pred_int=True)` unrounded: ``[{period, value, lower?, upper?}]``, with lower and
+    upper where the model gives a prediction interval.
+
+    Predicting with a horizon changes a forecaster's state, so each request works on a copy,
+    as predict_model does; the cached pipeline is never touched.
+    """
+    import copy
+
+    import numpy as np
+    from pycaret.utils.time_series.forecasting import get_predictions_with_intervals
+    from sktime.forecasting.base import ForecastingHorizon
+
+    result = get_predictions_with_intervals(
+        forecaster=copy.deepcopy(loaded.pipeline),
+        alpha=None,
+        coverage=COVERAGE,
+        X=None,
+        fh=ForecastingHorizon(np.arange(1, fh + 1)),
+        merge=True,
+        round=None,
+    )
+    rows = []
+    for period, row in result.iterrows():
+        item: dict[str, Any] = {"period": str(period), "value": float(row["y_pred"])}
+        if np.isfinite(row["lower"]) and np.isfinite(row["upper"]):
+            item["lower"], item["upper"] = float(row["lower"]), float(row["upper"])
+        rows.append(item)
+    return rows

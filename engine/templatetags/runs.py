@@ -114,9 +114,40 @@ def plan_summary(plan: dict) -> str:
         return f"compare {', '.join(models)}" if models else "compare (default models)"
     if kind in ("create", "tune", "ensemble"):
         extra = f" ({plan['method'].lower()})" if kind == "ensemble" and plan.get("method") else ""
+        if plan.get("num_clusters"):
+            extra = f" ({plan['num_clusters']} clusters)"
+        elif plan.get("fraction"):
+            extra = f" (fraction {plan['fraction']})"
         return f"{kind} {plan.get('model_id', '?')}{extra}"
     if kind == "blend":
         if plan.get("model_ids"):
             return f"blend {', '.join(plan['model_ids'])}"
         return f"blend top {plan.get('top_n', '?')}"
     return kind
+
+
+@register.simple_tag
+def task_line(obj):
+    """ "Classification of <target>", "Clustering of every column", for an experiment or a
+    pipeline (both have task and target)."""
+    label = obj.get_task_display()
+    if obj.target:
+        return format_html("{} of <code>{}</code>", label, obj.target)
+    return format_html("{} of every column", label)
+
+
+@register.filter
+def metrics_title(task: str) -> str:
+    """What a run's metrics are measured on: a holdout split, or the training data itself."""
+    if task == "clustering":
+        return "Metrics on the training data"
+    if task == "anomaly":
+        return "Flagged rows"
+    return "Holdout metrics"
+
+
+@register.filter
+def percent_of(share) -> str:
+    if share is None:
+        return ""
+    return f"{float(share) * 100:.1f}%"

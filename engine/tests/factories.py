@@ -111,16 +111,53 @@ def labels_frame() -> pd.DataFrame:
     return frame
 
 
+def iris_features_frame() -> pd.DataFrame:
+    """scikit-learn's iris measurements without the species: 150 rows, 4 numeric columns."""
+    from sklearn.datasets import load_iris
+
+    return load_iris(as_frame=True).frame.drop(columns="target")
+
+
+def monthly_series_frame() -> pd.DataFrame:
+    """A generated monthly series: 144 months from 1949-01 (`month`) and `passengers`."""
+    from engine.timeseries import monthly_demo_frame
+
+    return monthly_demo_frame()
+
+
 # Trained pipelines and succeeded runs.
 
 TRAINED_SETUP = {"fold": 2, "session_id": 123}
 TRAINED_PLAN = {"kind": "create", "model_id": "lr"}
+SERIES_SETUP = {"date_column": "month", "fh": 12, "fold": 2, "session_id": 123}
 KINDS = {
     "classifier": (breast_cancer_frame, "classification"),
     "regressor": (diabetes_frame, "regression"),
     "labels": (labels_frame, "classification"),
+    "clusters": (iris_features_frame, "clustering"),
+    "anomalies": (iris_features_frame, "anomaly"),
+    "forecast": (monthly_series_frame, "time_series"),
+}
+# (plan, setup options, target) of the kinds that differ from the tabular ones.
+KIND_RUNS = {
+    "clusters": (
+        {"kind": "create", "model_id": "kmeans", "num_clusters": 3},
+        {"session_id": 123},
+        "",
+    ),
+    "anomalies": (
+        {"kind": "create", "model_id": "iforest", "fraction": 0.05},
+        {"session_id": 123},
+        "",
+    ),
+    "forecast": ({"kind": "create", "model_id": "arima"}, SERIES_SETUP, "passengers"),
 }
 _trained: dict[str, tuple] = {}
+
+
+def kind_run(kind: str) -> tuple[dict, dict, str]:
+    """(plan, setup options, target) that `kind`'s shared pipeline was trained with."""
+    return KIND_RUNS.get(kind, (TRAINED_PLAN, TRAINED_SETUP, "target"))
 
 
 def ingested(frame: pd.DataFrame, folder: Path) -> pd.DataFrame:
@@ -142,15 +179,16 @@ def trained(kind: str):
         from engine.runner import ListSink, execute_plan
 
         make_frame, task = KINDS[kind]
+        plan, setup, target = kind_run(kind)
         work_dir = Path(settings.MEDIA_ROOT) / "trained" / kind
         shutil.rmtree(work_dir, ignore_errors=True)
         frame = ingested(make_frame(), work_dir / "data")
         result = execute_plan(
-            plan=TRAINED_PLAN,
+            plan=plan,
             data=frame,
             task=task,
-            target="target",
-            setup_options=TRAINED_SETUP,
+            target=target or None,
+            setup_options=setup,
             work_dir=work_dir,
             sink=ListSink(),
         )
@@ -166,14 +204,15 @@ def make_succeeded_run(user, kind: str = "classifier", project=None, name: str |
 
     result, work_dir, _ = trained(kind)
     make_frame, task = KINDS[kind]
+    plan, setup, target = kind_run(kind)
     project = project or make_project(user, name=f"Deploy {name or kind}")
     dataset = make_dataset(project, make_frame(), name=f"{kind}.csv", user=user)
     experiment = make_experiment(
-        dataset, task=task, target="target", setup=TRAINED_SETUP, name=name or kind, user=user
+        dataset, task=task, target=target, setup=setup, name=name or kind, user=user
     )
     run = Run.objects.create(
         experiment=experiment,
-        plan=TRAINED_PLAN,
+        plan=plan,
         status=RunStatus.RUNNING,
         started_at=timezone.now(),
         created_by=user,
@@ -188,18 +227,32 @@ def make_succeeded_run(user, kind: str = "classifier", project=None, name: str |
     return run
 
 
-def predict_model_frame(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """PyCaret's own answer: load_model on the artifact, then predict_model."""
+def pycaret_experiment(task: str):
+    """A fresh PyCaret experiment object of `task` (no setup)."""
     from engine.runner import prepare_pycaret_import
 
     prepare_pycaret_import()
-    if KINDS[kind][1] == "classification":
+    if task == "classification":
         from pycaret.classification import ClassificationExperiment as Experiment
-    else:
+    elif task == "regression":
         from pycaret.regression import RegressionExperiment as Experiment
+    elif task == "clustering":
+        from pycaret.clustering import ClusteringExperiment as Experiment
+    elif task == "anomaly":
+        from pycaret.anomaly import AnomalyExperiment as Experiment
+    else:
+        from pycaret.time_series import TSForecastingExperiment as Experiment
+    return Experiment()
+
+
+def predict_model_frame(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """PyCaret's own answer: load_model on the artifact, then predict_model."""
+    task = KINDS[kind][1]
     _, work_dir, _ = trained(kind)
-    exp = Experiment()
+    exp = pycaret_experiment(task)
     model = exp.load_model(str(work_dir / "pipeline"), verbose=False)
+    if task in ("clustering", "anomaly"):
+        return exp.predict_model(model, data=rows)  # unsupervised predict_model never rounds
     return exp.predict_model(model, data=rows, round=10, verbose=False)
 
 
@@ -207,6 +260,15 @@ def assert_equal_to_predict_model(kind: str, rows: pd.DataFrame, predictions: li
     expected = predict_model_frame(kind, rows)
     assert len(predictions) == len(expected)
     labels = [p["label"] for p in predictions]
+    task = KINDS[kind][1]
+    if task == "clustering":
+        assert labels == expected["Cluster"].tolist()
+        return
+    if task == "anomaly":
+        assert labels == expected["Anomaly"].tolist()
+        scores = [p["score"] for p in predictions]
+        assert scores == pytest.approx(expected["Anomaly_Score"].tolist(), abs=1e-6)
+        return
     assert labels == expected["prediction_label"].tolist()
     if KINDS[kind][1] == "classification":
         scores = [p["score"] for p in predictions]
@@ -215,10 +277,30 @@ def assert_equal_to_predict_model(kind: str, rows: pd.DataFrame, predictions: li
         assert [p["value"] for p in predictions] == labels
 
 
+def assert_equal_to_forecast(kind: str, fh: int, predictions: list[dict]) -> None:
+    """Forecasts equal PyCaret's predict_model(pipeline, fh=fh, return_pred_int=True)."""
+    _, work_dir, _ = trained(kind)
+    exp = pycaret_experiment("time_series")
+    model = exp.load_model(str(work_dir / "pipeline"), verbose=False)
+    expected = exp.predict_model(model, fh=fh, return_pred_int=True, round=10, verbose=False)
+    assert [p["period"] for p in predictions] == [str(period) for period in expected.index]
+    values = [p["value"] for p in predictions]
+    assert values == pytest.approx(expected["y_pred"].tolist(), abs=1e-6)
+    if expected["lower"].notna().all():
+        assert [p["lower"] for p in predictions] == pytest.approx(
+            expected["lower"].tolist(), abs=1e-6
+        )
+        assert [p["upper"] for p in predictions] == pytest.approx(
+            expected["upper"].tolist(), abs=1e-6
+        )
+    else:
+        assert all("lower" not in p and "upper" not in p for p in predictions)
+
+
 def sample_rows(kind: str, n: int = 40, seed: int = 3) -> pd.DataFrame:
     """`n` training rows of `kind`, without the target."""
     _, _, frame = trained(kind)
-    return frame.drop(columns="target").sample(n=n, random_state=seed)
+    return frame.drop(columns="target", errors="ignore").sample(n=n, random_state=seed)
 
 
 def as_records(rows: pd.DataFrame) -> list[dict]:

@@ -488,10 +488,13 @@ def test_seed_demo_uploads_breast_cancer_once(media, monkeypatch):
     monkeypatch.setenv("STUDIO_DEMO_PASSWORD", "a-demo-password-for-tests")
     call_command("seed_demo", "--no-train", stdout=io.StringIO())
     call_command("seed_demo", "--no-train", stdout=io.StringIO())
-    dataset = Dataset.objects.get()
-    assert (dataset.name, dataset.n_rows, dataset.n_cols) == ("breast_cancer.csv", 569, 31)
+    dataset = Dataset.objects.get(name="breast_cancer.csv")
+    assert (dataset.n_rows, dataset.n_cols) == (569, 31)
     assert dataset.project.name == "Breast cancer screening"
-    assert len(files_under(media)) == 2
+    series = Dataset.objects.get(name="passengers.csv")  # the forecasting demo's
+    assert (series.n_rows, series.n_cols, series.project.name) == (144, 2, "Airline passengers")
+    assert Dataset.objects.count() == 2
+    assert len(files_under(media)) == 4
 
 
 def test_upload_with_an_api_key_needs_the_write_scope(client, alice, project, media):

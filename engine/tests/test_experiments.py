@@ -66,7 +66,7 @@ INVALID = [
     ),
     pytest.param({"target": None}, "required", "needs a target column", id="no-target"),
     pytest.param(
-        {"task": "clustering"}, "unknown_task", "Unknown task 'clustering'", id="unknown-task"
+        {"task": "forecasting"}, "unknown_task", "Unknown task 'forecasting'", id="unknown-task"
     ),
     pytest.param(
         {"setup": {"folds": 5}},

@@ -27,7 +27,22 @@ def test_task_metrics_are_the_leaderboard_columns_in_order():
         "MCC",
     ]
     assert metrics.task_metrics("regression") == ["MAE", "MSE", "RMSE", "R2", "RMSLE", "MAPE"]
-    assert metrics.task_metrics("clustering") == []
+    assert metrics.task_metrics("clustering") == [
+        "Silhouette",
+        "Calinski-Harabasz",
+        "Davies-Bouldin",
+    ]
+    assert metrics.task_metrics("anomaly") == []
+    assert metrics.task_metrics("time_series") == [
+        "MASE",
+        "RMSSE",
+        "MAE",
+        "RMSE",
+        "MAPE",
+        "SMAPE",
+        "R2",
+    ]
+    assert metrics.task_metrics("no_such_task") == []
     for task, default in metrics.DEFAULT_METRIC.items():
         assert default in metrics.task_metrics(task)
 
@@ -44,6 +59,9 @@ def test_task_metrics_are_the_leaderboard_columns_in_order():
         ("classification", "r2", None),
         ("regression", "TT (Sec)", None),
         ("clustering", "acc", None),
+        ("clustering", "db", "Davies-Bouldin"),
+        ("time_series", "mase", "MASE"),
+        ("anomaly", "acc", None),
         ("classification", "", None),
         ("classification", None, None),
     ],
@@ -56,6 +74,9 @@ def test_directions_and_bounds():
     assert metrics.higher_is_better("R2") and metrics.higher_is_better("AUC")
     assert not metrics.higher_is_better("MAE")
     assert not metrics.higher_is_better(metrics.TRAINING_TIME)
+    assert metrics.higher_is_better("Silhouette")
+    assert not metrics.higher_is_better("Davies-Bouldin")
+    assert not metrics.higher_is_better("MASE")
     assert {*metrics.task_metrics("classification"), "R2"} == metrics.BOUNDED_METRICS
 
 

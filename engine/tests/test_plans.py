@@ -154,3 +154,76 @@ def test_plan_total_steps_counts_setup_training_holdout_plots_artifact():
     assert plan_total_steps(compare, 3) == 1 + 3 + 1 + 4 + 1
     create = parse_plan({"kind": "create", "model_id": "lr"})
     assert plan_total_steps(create, 0, task="regression") == 1 + 1 + 1 + 3 + 1
+
+
+# The other tasks: their options, their plan arguments, and what each task can run.
+
+
+def test_time_series_options_parse_and_pass_only_what_was_set():
+    from engine.plans import TimeSeriesOptions, parse_setup_options
+
+    options = parse_setup_options("time_series", {"date_column": "month", "fh": 12, "fold": 2})
+    assert isinstance(options, TimeSeriesOptions)
+    assert options.to_setup_kwargs() == {"fh": 12, "fold": 2}
+    assert parse_setup_options("time_series", {"date_column": "m"}).to_setup_kwargs() == {"fh": 1}
+    assert options.referenced_columns() == {"date_column": ["month"]}
+    for bad in (
+        {},
+        {"date_column": "m", "fh": 0},
+        {"date_column": "m", "fh": 1001},
+        {"date_column": "m", "fold_strategy": "kfold"},
+        {"date_column": "m", "normalize": True},
+    ):
+        with pytest.raises(ValidationError):
+            parse_setup_options("time_series", bad)
+
+
+def test_clustering_and_anomaly_refuse_options_about_a_split():
+    from engine.plans import parse_setup_options
+
+    assert parse_setup_options("clustering", {"normalize": True}).normalize
+    with pytest.raises(ValueError, match="train_size, fold do not apply to clustering"):
+        parse_setup_options("clustering", {"train_size": 0.8, "fold": 3})
+    with pytest.raises(ValueError, match="fix_imbalance does not apply to anomaly detection"):
+        parse_setup_options("anomaly", {"fix_imbalance": True})
+    assert parse_setup_options("classification", {"train_size": 0.8}).train_size == 0.8
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"kind": "create", "model_id": "kmeans", "num_clusters": 1},
+        {"kind": "create", "model_id": "iforest", "fraction": 0},
+        {"kind": "create", "model_id": "iforest", "fraction": 0.51},
+        {"kind": "create", "model_id": "iforest", "plots": []},
+    ],
+)
+def test_create_arguments_of_the_unsupervised_tasks_are_bounded(data):
+    with pytest.raises(ValidationError):
+        parse_plan(data)
+
+
+def test_each_task_names_what_it_cannot_run():
+    from engine.capabilities import extra_plots, plan_problems, plots_to_draw
+
+    def problems(task, data):
+        return [field for field, _ in plan_problems(parse_plan(data), task)]
+
+    assert problems("clustering", {"kind": "create", "model_id": "kmeans", "num_clusters": 3}) == []
+    assert problems("clustering", {"kind": "tune", "model_id": "kmeans"}) == ["kind"]
+    assert problems("clustering", {"kind": "create", "model_id": "ap", "num_clusters": 3}) == [
+        "num_clusters"
+    ]
+    assert problems("anomaly", {"kind": "create", "model_id": "knn", "fraction": 0.1}) == []
+    assert problems("time_series", {"kind": "tune", "model_id": "arima"}) == []
+    assert problems("time_series", {"kind": "ensemble", "model_id": "arima"}) == ["kind"]
+    assert problems("regression", {"kind": "create", "model_id": "lr", "plots": ["tsne"]}) == [
+        "plots"
+    ]
+    assert problems("classification", {"kind": "blend", "top_n": 2}) == []
+    assert "umap" not in extra_plots("anomaly")  # umap-learn is not installed here
+    plan = parse_plan({"kind": "create", "model_id": "kmeans", "plots": ["tsne", "elbow"]})
+    assert plots_to_draw(plan, "clustering") == ["elbow", "cluster", "distribution", "tsne"]
+    assert plan_total_steps(plan, 0, task="clustering") == 1 + 1 + 1 + 4 + 1
+    compare = parse_plan({"kind": "compare", "include": ["naive", "arima"]})
+    assert plan_total_steps(compare, 2, task="time_series") == 1 + 2 + 1 + 1 + 2 + 1

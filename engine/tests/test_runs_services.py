@@ -217,7 +217,7 @@ def test_a_lost_worker_does_not_touch_a_run_that_already_finished(experiment):
     assert run.status == "succeeded" and run.error_message == ""
 
 
-def test_seed_demo_enqueues_one_compare_run_once(
+def test_seed_demo_enqueues_its_compare_runs_once(
     monkeypatch, published, django_capture_on_commit_callbacks
 ):
     import io
@@ -228,10 +228,11 @@ def test_seed_demo_enqueues_one_compare_run_once(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", "--no-train", stdout=io.StringIO())
         call_command("seed_demo", "--no-train", stdout=io.StringIO())
-    run = Run.objects.get()
+    run, series = Run.objects.order_by("pk")
     assert run.plan["kind"] == "compare" and run.status == "queued"
     assert run.experiment.target == "target" and run.created_by.username == "demo"
-    assert published == [([run.pk], Run.objects.get().celery_task_id)]
+    assert series.experiment.task == "time_series" and series.status == "queued"
+    assert published == [([r.pk], r.celery_task_id) for r in Run.objects.order_by("pk")]
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from engine.selectors.deployments import (
     batch_get,
     batch_list,
     deployment_drift_report,
+    deployment_forecast_requests,
     deployment_get,
     deployment_history,
     deployment_rollback_target,
@@ -61,7 +62,13 @@ def predict_fields(deployment, values: dict | None = None) -> list[dict]:
 def _context(request, deployment, **extra) -> dict:
     allowed = permissions_in(request, deployment.project.workspace)
     pipeline = deployment.pipeline
+    forecasting = pipeline.task == "time_series"
     context = {
+        "forecasting": forecasting,
+        "series": pipeline.origin_run.summary if forecasting else {},
+        "forecast_requests": (
+            deployment_forecast_requests(deployment=deployment) if forecasting else []
+        ),
         "deployment": deployment,
         "pipeline": pipeline,
         "project": deployment.project,
@@ -95,10 +102,14 @@ def deployment_predict(request, slug: str):
     deployment = deployment_get(request=request, slug=slug)
     fields = predict_fields(deployment, values=request.POST)
     row = {f["name"]: (request.POST.get(f["input_name"], "").strip() or None) for f in fields}
-    context = {"deployment": deployment, "row": row}
+    forecasting = deployment.pipeline.task == "time_series"
+    context = {"deployment": deployment, "row": row, "forecasting": forecasting}
+    if forecasting:
+        context["series"] = deployment.pipeline.origin_run.summary
+    ask = {"fh": _whole_number(request.POST.get("fh"))} if forecasting else {"rows": [row]}
     try:
         context["result"] = predictions.deployment_predict(
-            deployment=deployment, rows=[row], request=request, user=request.user
+            deployment=deployment, request=request, user=request.user, **ask
         )
         status = 200
     except StudioError as exc:
@@ -109,6 +120,15 @@ def deployment_predict(request, slug: str):
         full.update(context, fields=fields)
         return render(request, DETAIL, full, status=status)
     return render(request, RESULT, context, status=status)
+
+
+def _whole_number(text: str | None):
+    """The fh field's value as an int, or the text itself for the service to refuse."""
+    text = (text or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text or None
 
 
 def _change(request, slug: str, service, done: str):
@@ -214,6 +234,8 @@ def batch_download(request, batch_id: int):
 def deployment_drift(request, slug: str):
     deployment = deployment_get(request=request, slug=slug)
     context = {"deployment": deployment, "drift": deployment_drift_report(deployment=deployment)}
+    if deployment.pipeline.task == "time_series":
+        context["forecast_requests"] = deployment_forecast_requests(deployment=deployment)
     if not request.htmx:
         return redirect("deployment_detail", slug=deployment.slug)
     return render(request, f"{DETAIL}#drift", context)

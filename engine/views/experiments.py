@@ -31,7 +31,7 @@ def experiment_create(request, dataset_id: int):
                     dataset=dataset,
                     name=form.cleaned_data["name"],
                     task=form.cleaned_data["task"],
-                    target=form.cleaned_data["target"],
+                    target=form.chosen_target(),
                     setup=form.setup_options(),
                     user=request.user,
                     request=request,

@@ -17,6 +17,8 @@ CORE = (
     "engine.drift",
     "engine.errors",
     "engine.metrics",
+    "engine.capabilities",
+    "engine.timeseries",
 )
 
 

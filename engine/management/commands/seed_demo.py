@@ -1,7 +1,8 @@
 """Seed a demo user, workspace, project, dataset, experiment and one compare run, and once
-that run has succeeded, its pipeline and deployment.
+that run has succeeded, its pipeline and deployment; then the same for a small time-series
+forecast (a generated monthly series), which adds about 7 s.
 
-Safe to run again: it changes nothing twice. The demo run is trained here, once.
+Safe to run again: it changes nothing twice. The demo runs are trained here, once.
 """
 
 import os
@@ -27,6 +28,13 @@ DEMO_PIPELINE = "Breast cancer screening"
 # A handful of quick models: the first `make run` trains them in about 20 s.
 DEMO_PLAN = {"kind": "compare", "include": ["lr", "nb", "dt", "rf", "et"], "fold": 5}
 PASSWORD_FILE = settings.VAR_DIR / "demo-password"
+# The forecasting demo: three quick forecasters on 144 generated months (about 7 s).
+SERIES_PROJECT = "Airline passengers"
+SERIES_DATASET = "passengers.csv"
+SERIES_EXPERIMENT = "Monthly passengers"
+SERIES_PIPELINE = "Passengers forecast"
+SERIES_SETUP = {"date_column": "month", "fh": 12, "fold": 2, "session_id": 42}
+SERIES_PLAN = {"kind": "compare", "include": ["naive", "snaive", "arima"]}
 
 
 class Command(BaseCommand):
@@ -49,8 +57,11 @@ class Command(BaseCommand):
             f"dataset: {dataset.name} ({dataset.n_rows} rows)"
         )
         experiment = self._demo_experiment(dataset, user)
-        self._demo_run(experiment, user, train=not options["no_train"])
-        self._demo_deployment(experiment, user)
+        self._demo_run(experiment, user, plan=DEMO_PLAN, train=not options["no_train"])
+        self._demo_deployment(experiment, user, name=DEMO_PIPELINE)
+        series = self._series_experiment(workspace, user)
+        self._demo_run(series, user, plan=SERIES_PLAN, train=not options["no_train"])
+        self._demo_deployment(series, user, name=SERIES_PIPELINE)
         if password:
             self.stdout.write(self.style.SUCCESS(f"Demo login: {DEMO_USERNAME} / {password}"))
         else:
@@ -111,18 +122,21 @@ class Command(BaseCommand):
             return existing
         from sklearn.datasets import load_breast_cancer
 
+        return self._upload(project, user, load_breast_cancer(as_frame=True).frame, DEMO_DATASET)
+
+    def _upload(self, project: Project, user: User, frame, filename: str) -> Dataset:
+        """`frame` uploaded as a CSV through the real ingestion."""
         from engine.services.datasets import dataset_ingest
 
-        frame = load_breast_cancer(as_frame=True).frame
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / DEMO_DATASET
+            path = Path(tmp) / filename
             frame.to_csv(path, index=False)
             with path.open("rb") as handle:
                 return dataset_ingest(
                     project=project,
-                    file=File(handle, name=DEMO_DATASET),
-                    filename=DEMO_DATASET,
-                    name=DEMO_DATASET,
+                    file=File(handle, name=filename),
+                    filename=filename,
+                    name=filename,
                     user=user,
                 )
 
@@ -142,7 +156,37 @@ class Command(BaseCommand):
             user=user,
         )
 
-    def _demo_run(self, experiment: Experiment, user: User, *, train: bool) -> None:
+    def _series_experiment(self, workspace: Workspace, user: User) -> Experiment:
+        """A generated monthly series, and a forecasting experiment on it."""
+        project, _ = Project.objects.get_or_create(
+            workspace=workspace,
+            name=SERIES_PROJECT,
+            defaults={
+                "description": "Demo: forecast a monthly series (generated: a trend, a yearly "
+                "season and noise).",
+                "created_by": user,
+            },
+        )
+        existing = project.experiments.filter(name=SERIES_EXPERIMENT).first()
+        if existing is not None:
+            return existing
+        from engine.services.experiments import experiment_create
+        from engine.timeseries import monthly_demo_frame
+
+        dataset = project.datasets.filter(name=SERIES_DATASET).first()
+        if dataset is None:
+            dataset = self._upload(project, user, monthly_demo_frame(), SERIES_DATASET)
+        return experiment_create(
+            project=project,
+            dataset=dataset,
+            name=SERIES_EXPERIMENT,
+            task="time_series",
+            target="passengers",
+            setup=SERIES_SETUP,
+            user=user,
+        )
+
+    def _demo_run(self, experiment: Experiment, user: User, *, plan: dict, train: bool) -> None:
         """Submit one compare run, once, and run it here so the demo opens on a finished
         leaderboard and a live deployment. The queued message then finds the run already
         claimed, and the worker skips it, as it does any redelivered message."""
@@ -151,14 +195,16 @@ class Command(BaseCommand):
         from engine.services.execution import run_execute
         from engine.services.runs import run_submit
 
-        run = run_submit(experiment=experiment, plan=DEMO_PLAN, user=user)
+        run = run_submit(experiment=experiment, plan=plan, user=user)
         if not train:
             self.stdout.write(f"Demo run {run.pk} submitted for the worker.")
             return
-        self.stdout.write(f"Demo run {run.pk} submitted; training it now (about 20 s)...")
+        self.stdout.write(f"Demo run {run.pk} ({experiment.name}) submitted; training it now...")
         self.stdout.write(f"Demo run {run.pk}: {run_execute(run_id=run.pk)}")
 
-    def _demo_deployment(self, experiment: Experiment, user: User) -> None:
+    def _demo_deployment(
+        self, experiment: Experiment, user: User, *, name: str = DEMO_PIPELINE
+    ) -> None:
         """Promote the demo run and deploy it, once it has succeeded (idempotent)."""
         from django.test.utils import override_settings
 
@@ -180,7 +226,7 @@ class Command(BaseCommand):
             return
         pipeline = Pipeline.objects.filter(origin_run=run).order_by("version").first()
         if pipeline is None:
-            pipeline = pipeline_promote(run=run, user=user, name=DEMO_PIPELINE)
+            pipeline = pipeline_promote(run=run, user=user, name=name)
         deployment = Deployment.objects.filter(
             project=experiment.project, pipeline__name=pipeline.name
         ).first()
