@@ -18,10 +18,10 @@ from engine.plans import TASK_LABELS, CreatePlan, Plan, SetupOptions, SetupPlan
 from engine.runner import figures, outputs
 from engine.runner.checks import check_unsupervised_inputs, setup_kwargs
 from engine.runner.errors import ConfigError
+from engine.runner.estimators import build_estimator, check_model_id
 from engine.runner.events import EventSink, Progress
 from engine.runner.jsonsafe import to_jsonable
 from engine.runner.result import RunResult
-from engine.runner.training import build_estimator, check_model_id
 
 TOP_FLAGGED = 10
 SHOWN_FEATURES = 12
