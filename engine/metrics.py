@@ -68,6 +68,16 @@ LOWER_IS_BETTER = frozenset(
 BOUNDED_METRICS = frozenset({"Accuracy", "AUC", "Recall", "Prec.", "F1", "Kappa", "MCC", "R2"})
 
 
+def leaderboard_order(columns) -> list[str]:
+    """`columns` in PyCaret's leaderboard order: the tasks' metrics, then the training time, then
+    anything else as given. A JSON column on PostgreSQL (jsonb) keeps no key order, so a stored
+    leaderboard row cannot be trusted for it."""
+    known = [m.display for metrics in METRICS.values() for m in metrics] + [TRAINING_TIME]
+    present = list(columns)
+    ordered = [name for name in dict.fromkeys(known) if name in present]
+    return ordered + [name for name in present if name not in ordered]
+
+
 def task_metrics(task: str) -> list[str]:
     """The display names of `task`'s metrics, in leaderboard order; empty for other tasks."""
     return [metric.display for metric in METRICS.get(task, ())]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import StudioError
+from engine.metrics import leaderboard_order
 from engine.models import Run
 
 
@@ -25,13 +26,13 @@ def narrative(reply: dict[str, Any], offline: dict[str, Any]) -> dict[str, Any]:
 
 
 def score_columns(leaderboard: list[dict[str, Any]]) -> list[str]:
-    """The metric columns of a leaderboard, in order."""
+    """The metric columns of a leaderboard, in PyCaret's order."""
     columns: list[str] = []
     for row in leaderboard:
         for key in row:
             if key not in ("model_id", "Model") and key not in columns:
                 columns.append(key)
-    return columns
+    return leaderboard_order(columns)
 
 
 def run_brief(run: Run) -> dict[str, Any]:

@@ -155,7 +155,10 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
             "high_cardinality": high_card,
             "target": target_info,
             "target_candidates": candidates,
-            "not_targets": disqualified_columns(dataset.columns, n_rows),
+            "not_targets": [
+                {**item, "column": prompting.cap_name(item["column"])}
+                for item in disqualified_columns(dataset.columns, n_rows)
+            ],
             "leakage_suspects": leaks,
         },
         "ingest_warnings": [str(w) for w in dataset.warnings][:20],

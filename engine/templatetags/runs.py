@@ -7,7 +7,7 @@ import math
 from django import template
 from django.utils.html import format_html
 
-from engine.metrics import NOT_COMPUTED_HELP, not_computed
+from engine.metrics import NOT_COMPUTED_HELP, leaderboard_order, not_computed
 
 register = template.Library()
 NOT_COMPUTED_MARK = "—"
@@ -84,7 +84,15 @@ def leaderboard_columns(rows: list[dict]) -> list[str]:
     """The metric columns of a leaderboard, in PyCaret's order."""
     if not rows:
         return []
-    return [column for column in rows[0] if column not in TEXT_COLUMNS]
+    return leaderboard_order(column for column in rows[0] if column not in TEXT_COLUMNS)
+
+
+@register.filter
+def metric_items(metrics: dict) -> list[tuple[str, object]]:
+    """A metrics dict's (name, value) pairs in PyCaret's order, without the model's name."""
+    if not isinstance(metrics, dict):
+        return []
+    return [(name, metrics[name]) for name in leaderboard_order(metrics) if name != "Model"]
 
 
 @register.filter

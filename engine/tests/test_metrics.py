@@ -89,3 +89,19 @@ def test_imports_neither_django_nor_pandas_nor_pycaret():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_leaderboard_columns_come_in_pycarets_order_whatever_order_the_row_kept():
+    # PostgreSQL's jsonb returns keys shortest first: AUC, MCC, Kappa, Prec., ... Accuracy.
+    stored = ["F1", "AUC", "MCC", "Kappa", "Prec.", "Recall", "Accuracy", "TT (Sec)", "Extra"]
+    assert metrics.leaderboard_order(stored) == [
+        "Accuracy",
+        "AUC",
+        "Recall",
+        "Prec.",
+        "F1",
+        "Kappa",
+        "MCC",
+        "TT (Sec)",
+        "Extra",
+    ]
