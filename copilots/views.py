@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import get_scoped_or_404, require
+from accounts.access import get_scoped_or_404, permissions_in, require
 from copilots import selectors
 from copilots.components import component, context_for
 from copilots.models import Consultation, ConsultationType
@@ -140,7 +140,7 @@ def design_apply(request, consultation_id: int):
         "dataset": dataset,
         "project": dataset.project,
         "experiment_form": form,
-        "can_write": True,
+        "can_write": "write" in permissions_in(request, dataset.project.workspace),
     }
     if request.htmx:
         return render(request, "engine/_experiment_form.html", context)
