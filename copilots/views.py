@@ -93,20 +93,15 @@ def deployment_drift(request, deployment_id: int):
 
 def _form_initial(config: dict) -> dict:
     """The experiment form's initial values from a validated suggested_config."""
+    from engine.forms import experiment_initial
+
     experiment = config["experiment"]
-    initial = {
-        "name": experiment["name"],
-        "task": experiment["task"],
-        "target": experiment["target"],
-    }
-    for option, value in (experiment.get("setup") or {}).items():
-        if option == "data_split_stratify":
-            initial[option] = "true" if value else "false"
-        elif option in ("numeric_imputation", "categorical_imputation"):
-            initial[option] = str(value)
-        else:
-            initial[option] = value
-    return initial
+    return experiment_initial(
+        name=experiment["name"],
+        task=experiment["task"],
+        target=experiment["target"],
+        setup=experiment.get("setup") or {},
+    )
 
 
 @login_required

@@ -76,6 +76,7 @@ class Experiment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="experiments")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="experiments")
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     task = models.CharField(max_length=32, choices=Task.choices)
     # Empty for clustering and anomaly detection, which learn from every column.
     target = models.CharField(max_length=255, blank=True)

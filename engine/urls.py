@@ -27,6 +27,14 @@ urlpatterns = [
     path(
         "experiments/<int:experiment_id>/", experiments.experiment_detail, name="experiment_detail"
     ),
+    path(
+        "experiments/<int:experiment_id>/clone/",
+        experiments.experiment_clone,
+        name="experiment_clone",
+    ),
+    path(
+        "experiments/<int:experiment_id>/edit/", experiments.experiment_edit, name="experiment_edit"
+    ),
     # Runs.
     path("experiments/<int:experiment_id>/runs/", runs.experiment_runs, name="experiment_runs"),
     path("experiments/<int:experiment_id>/runs/new/", runs.run_create, name="run_create"),

@@ -2,7 +2,7 @@
 
 from ninja import Router
 
-from engine.schemas.experiments import ExperimentIn, ExperimentOut
+from engine.schemas.experiments import ExperimentIn, ExperimentOut, ExperimentPatch
 from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get, experiment_list
 from engine.selectors.projects import project_get
@@ -22,6 +22,7 @@ def experiments_create(request, project_id: Id, payload: ExperimentIn):
         task=payload.task,
         target=payload.target,
         setup=payload.setup,
+        description=payload.description,
         user=request.user,
         request=request,
     )
@@ -36,3 +37,18 @@ def experiments_list(request, project_id: Id):
 @router.get("/experiments/{experiment_id}", response=ExperimentOut)
 def experiments_get(request, experiment_id: Id):
     return experiment_get(request=request, experiment_id=experiment_id)
+
+
+@router.patch("/experiments/{experiment_id}", response=ExperimentOut)
+def experiments_update(request, experiment_id: Id, payload: ExperimentPatch):
+    experiment = experiment_get(request=request, experiment_id=experiment_id)
+    sent = payload.model_dump(exclude_unset=True)
+    changes = {key: sent[key] for key in ("task", "target", "setup") if key in sent}
+    return experiments.experiment_update(
+        experiment=experiment,
+        name=sent.get("name"),
+        description=sent.get("description"),
+        setup_changes=changes or None,
+        user=request.user,
+        request=request,
+    )
