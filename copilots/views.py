@@ -147,8 +147,7 @@ def design_apply(request, consultation_id: int):
 def plan_apply(request, consultation_id: int):
     """The New run form of a failed run's experiment, filled in from the debugger's corrected
     plan. Nothing runs until the person submits it (to the engine's own run view)."""
-    from copilots.configs import plan_initial
-    from engine.forms import RunPlanForm
+    from engine.forms import RunPlanForm, plan_initial
     from engine.plans import parse_plan
 
     consultation = get_scoped_or_404(

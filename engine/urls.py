@@ -41,6 +41,7 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<int:run_id>/edit/", runs.run_edit, name="run_edit"),
     path("runs/<int:run_id>/plots/<slug:name>.png", runs.run_plot, name="run_plot"),
     # Pipelines and deployments.
     path("runs/<int:run_id>/promote/", pipelines.run_promote, name="run_promote"),

@@ -217,3 +217,78 @@ def test_api_patch_validates_and_scopes(alice_client, bob_client, experiment):
     assert api_patch(bob_client, experiment, {"name": "stolen"}).status_code == 404
     experiment.refresh_from_db()
     assert experiment.name == "Churn <b>v1</b>"
+
+
+# Edit and re-run.
+
+
+def test_edit_and_rerun_fills_the_run_form_with_the_runs_plan(alice_client, experiment):
+    run = add_run(experiment)
+    detail = alice_client.get(reverse("run_detail", args=[run.pk])).content.decode()
+    assert f'href="{reverse("run_edit", args=[run.pk])}"' in detail
+    assert reverse("run_rerun", args=[run.pk]) in detail  # Re-run is still there
+    page = alice_client.get(reverse("run_edit", args=[run.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "<html" in body and 'id="new-run"' in body
+    form = page.context["run_form"]
+    assert form["kind"].value() == "compare"
+    assert form["models"].value() == ["lr", "dt"]
+    assert form["fold"].value() == 2 and form["sort"].value() == "F1"
+    assert 'data-testid="plan-leftovers"' not in body
+    assert experiment.runs.count() == 1  # opening the form runs nothing
+
+
+def test_edit_and_rerun_as_a_fragment(alice_client, experiment):
+    run = add_run(experiment, plan={"kind": "tune", "model_id": "dt", "n_iter": 4})
+    response = alice_client.get(reverse("run_edit", args=[run.pk]), **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="new-run"' in body and "<html" not in body
+    assert '<option value="tune" selected>' in body and 'name="n_iter" value="4"' in body
+
+
+def test_the_edited_plan_is_submitted_as_a_new_run(alice_client, experiment):
+    run = add_run(experiment)
+    response = alice_client.post(
+        reverse("run_create", args=[experiment.pk]),
+        {"kind": "compare", "models": ["lr"], "fold": 3, "sort": "F1"},
+    )
+    new = experiment.runs.exclude(pk=run.pk).get()
+    assert response.status_code == 302 and response["Location"] == f"/runs/{new.pk}/"
+    assert new.plan["include"] == ["lr"] and new.plan["fold"] == 3
+    assert new.status == "queued"
+
+
+def test_edit_and_rerun_names_what_the_form_cannot_carry(alice_client, experiment):
+    run = add_run(experiment, plan={"kind": "compare", "exclude": ["svm"], "fold": 2})
+    body = alice_client.get(reverse("run_edit", args=[run.pk])).content.decode()
+    assert 'data-testid="plan-leftovers"' in body and "carry exclude" in body
+
+
+def test_edit_and_rerun_needs_train_and_hides_other_workspaces(bob, bob_client, experiment):
+    run = add_run(experiment)
+    url = reverse("run_edit", args=[run.pk])
+    assert bob_client.get(url).status_code == 404
+    add_member(workspace_of(experiment.created_by), bob, Role.VIEWER)
+    viewer = login_client(bob)
+    assert viewer.get(url).status_code == 403
+    assert url not in viewer.get(reverse("run_detail", args=[run.pk])).content.decode()
+
+
+def test_plan_initial_round_trips_through_the_form():
+    from engine.forms import RunPlanForm, plan_initial
+
+    plans = [
+        {"kind": "compare", "include": ["lr", "dt"], "fold": 2, "sort": "AUC", "n_select": 2},
+        {"kind": "create", "model_id": "kmeans", "num_clusters": 3},
+        {"kind": "tune", "model_id": "dt", "n_iter": 5, "optimize": "F1"},
+        {"kind": "ensemble", "model_id": "dt", "method": "Boosting", "n_estimators": 5},
+        {"kind": "blend", "model_ids": ["lr", "dt"]},
+        {"kind": "setup"},
+    ]
+    for plan in plans:
+        task = "clustering" if plan.get("model_id") == "kmeans" else "classification"
+        initial = plan_initial(plan)
+        form = RunPlanForm(task=task, data={k: v for k, v in initial.items()})
+        assert form.is_valid(), (plan, form.errors)
+        assert form.to_plan() == plan
