@@ -54,6 +54,7 @@ class ExperimentOut(Schema):
     warnings: list[str]
     n_runs: int
     created_at: datetime
+    archived_at: datetime | None = Field(None, description="Set while it is archived.")
 
     @staticmethod
     def resolve_target(obj) -> str | None:

@@ -12,6 +12,7 @@ from engine.errors import StudioError
 from engine.forms import ExperimentDetailsForm, ExperimentForm, experiment_initial
 from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get
+from engine.selectors.runs import run_list
 from engine.services import experiments
 from pycaret_studio.pages import show_error
 
@@ -148,11 +149,14 @@ def experiment_edit(request, experiment_id: int):
 @login_required
 def experiment_detail(request, experiment_id: int):
     experiment = experiment_get(request=request, experiment_id=experiment_id)
+    show_archived = request.GET.get("archived") == "1"
     context = {
         "experiment": experiment,
         "dataset": experiment.dataset,
         "project": experiment.project,
-        "runs": experiment.runs.all(),
+        "runs": run_list(experiment=experiment, archived=show_archived),
+        "show_archived": show_archived,
+        "n_archived": experiment.runs.filter(archived_at__isnull=False).count(),
     }
     template = (
         "engine/experiment_detail.html#experiment-body"

@@ -27,9 +27,11 @@ RUNS_BLOCK = "engine/runs/_experiment_runs.html"
 
 
 def _experiment_runs_context(request, experiment, form=None, submitted=None) -> dict:
+    show_archived = request.GET.get("archived") == "1"
     return {
         "experiment": experiment,
-        "runs": run_list(experiment=experiment),
+        "runs": run_list(experiment=experiment, archived=show_archived),
+        "show_archived": show_archived,
         "run_form": form or RunPlanForm(task=experiment.task),
         "submitted": submitted,
     }
