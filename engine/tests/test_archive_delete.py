@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Role
 from accounts.tests.factories import add_member, login_client, workspace_of
@@ -145,6 +146,20 @@ def test_the_api_lists_hide_archived_items_unless_asked(alice_client, experiment
     restored = api(alice_client, "post", f"/api/v1/runs/{run.pk}/restore")
     assert restored.status_code == 200 and restored.json()["archived_at"] is None
     assert AuditEvent.objects.filter(action="run.restored").exists()
+
+
+def test_the_dashboard_leaves_out_archived_runs_and_the_runs_of_archived_experiments(
+    alice, alice_client, experiment
+):
+    shown, hidden = add_run(experiment), add_run(experiment)
+    Run.objects.filter(pk=hidden.pk).update(archived_at=timezone.now())
+    other = make_experiment(experiment.dataset, target="y", name="Shelved", user=alice)
+    shelved = add_run(other)
+    Experiment.objects.filter(pk=other.pk).update(archived_at=timezone.now())
+    body = alice_client.get(reverse("dashboard")).content.decode()
+    assert f'href="/runs/{shown.pk}/"' in body
+    assert f'href="/runs/{hidden.pk}/"' not in body
+    assert f'href="/runs/{shelved.pk}/"' not in body
 
 
 # Delete: the confirmation, then the rows and the files.
