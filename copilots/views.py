@@ -147,7 +147,7 @@ def design_apply(request, consultation_id: int):
 def plan_apply(request, consultation_id: int):
     """The New run form of a failed run's experiment, filled in from the debugger's corrected
     plan. Nothing runs until the person submits it (to the engine's own run view)."""
-    from engine.forms import RunPlanForm, plan_initial
+    from engine.forms import RunPlanForm, plan_initial, plan_leftovers
     from engine.plans import parse_plan
 
     consultation = get_scoped_or_404(
@@ -171,6 +171,7 @@ def plan_apply(request, consultation_id: int):
         "run": consultation.run,
         "run_form": RunPlanForm(task=experiment.task, initial=plan_initial(plan)),
         "submitted": None,
+        "leftovers": plan_leftovers(plan),
     }
     if request.htmx:
         return render(request, "engine/runs/_experiment_runs.html#run-form", context)

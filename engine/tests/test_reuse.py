@@ -292,3 +292,25 @@ def test_plan_initial_round_trips_through_the_form():
         form = RunPlanForm(task=task, data={k: v for k, v in initial.items()})
         assert form.is_valid(), (plan, form.errors)
         assert form.to_plan() == plan
+
+
+def test_the_diagnosis_apply_fills_the_same_form_and_names_what_it_cannot_carry(
+    alice, alice_client, experiment
+):
+    from copilots.models import Consultation
+
+    run = add_run(experiment, plan={"kind": "compare", "include": ["zzz"]})
+    consultation = Consultation.objects.create(
+        type="failure_debugging",
+        workspace=workspace_of(alice),
+        experiment=experiment,
+        run=run,
+        advice={"suggested_config": {"plan": {"kind": "compare", "exclude": ["svm"], "fold": 2}}},
+    )
+    url = reverse("copilots:plan_apply", args=[consultation.pk])
+    page = alice_client.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200 and 'id="new-run"' in body
+    assert page.context["run_form"]["fold"].value() == 2
+    assert 'data-testid="plan-leftovers"' in body and "from the suggested plan" in body
+    assert experiment.runs.count() == 1  # applying runs nothing
