@@ -1,5 +1,6 @@
 """A suggested configuration in words: the short list the designer and the debugger show (task,
-target, key options, first plan), and the run form's initial values for a suggested plan."""
+target, key options, first plan). The run form's initial values for a plan are
+engine.forms.plan_initial."""
 
 from __future__ import annotations
 
@@ -64,18 +65,3 @@ def config_lines(config: dict[str, Any] | None) -> list[tuple[str, str]]:
         label = "First plan" if isinstance(experiment, dict) else "Corrected plan"
         lines.append((label, describe_plan(plan)))
     return lines
-
-
-def plan_initial(plan: dict[str, Any]) -> dict[str, Any]:
-    """The New run form's initial values for `plan` (the inverse of RunPlanForm.to_plan)."""
-    initial: dict[str, Any] = {"kind": plan.get("kind", "compare")}
-    for field in ("model_id", "fold", "sort", "n_select", "budget_time", "n_iter", "optimize"):
-        if plan.get(field) is not None:
-            initial[field] = plan[field]
-    for field in ("method", "n_estimators", "top_n"):
-        if plan.get(field) is not None:
-            initial[field] = plan[field]
-    models = plan.get("include") or plan.get("model_ids")
-    if models:
-        initial["models"] = list(models)
-    return initial

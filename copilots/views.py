@@ -93,20 +93,15 @@ def deployment_drift(request, deployment_id: int):
 
 def _form_initial(config: dict) -> dict:
     """The experiment form's initial values from a validated suggested_config."""
+    from engine.forms import experiment_initial
+
     experiment = config["experiment"]
-    initial = {
-        "name": experiment["name"],
-        "task": experiment["task"],
-        "target": experiment["target"],
-    }
-    for option, value in (experiment.get("setup") or {}).items():
-        if option == "data_split_stratify":
-            initial[option] = "true" if value else "false"
-        elif option in ("numeric_imputation", "categorical_imputation"):
-            initial[option] = str(value)
-        else:
-            initial[option] = value
-    return initial
+    return experiment_initial(
+        name=experiment["name"],
+        task=experiment["task"],
+        target=experiment["target"],
+        setup=experiment.get("setup") or {},
+    )
 
 
 @login_required
@@ -152,8 +147,7 @@ def design_apply(request, consultation_id: int):
 def plan_apply(request, consultation_id: int):
     """The New run form of a failed run's experiment, filled in from the debugger's corrected
     plan. Nothing runs until the person submits it (to the engine's own run view)."""
-    from copilots.configs import plan_initial
-    from engine.forms import RunPlanForm
+    from engine.forms import RunPlanForm, plan_initial, plan_leftovers
     from engine.plans import parse_plan
 
     consultation = get_scoped_or_404(
@@ -177,6 +171,7 @@ def plan_apply(request, consultation_id: int):
         "run": consultation.run,
         "run_form": RunPlanForm(task=experiment.task, initial=plan_initial(plan)),
         "submitted": None,
+        "leftovers": plan_leftovers(plan),
     }
     if request.htmx:
         return render(request, "engine/runs/_experiment_runs.html#run-form", context)

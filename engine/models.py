@@ -53,6 +53,7 @@ class Dataset(models.Model):
     columns = models.JSONField(default=list, help_text="The column profile.")
     preview = models.JSONField(default=list)
     warnings = models.JSONField(default=list)
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="Hidden from lists.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -76,11 +77,13 @@ class Experiment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="experiments")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="experiments")
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     task = models.CharField(max_length=32, choices=Task.choices)
     # Empty for clustering and anomaly detection, which learn from every column.
     target = models.CharField(max_length=255, blank=True)
     setup_options = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="Hidden from lists.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -162,6 +165,7 @@ class Run(models.Model):
     error_type = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     error_traceback = models.TextField(blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="Hidden from lists.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

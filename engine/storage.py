@@ -6,6 +6,7 @@ outside it.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -33,3 +34,18 @@ def run_media_dir(run_id: int) -> Path:
 def batch_dir(deployment_id: int) -> Path:
     """Where a deployment's batch-scoring inputs and outputs live."""
     return Path(settings.MEDIA_ROOT) / "batch" / str(int(deployment_id))
+
+
+def dataset_dir(dataset) -> Path | None:
+    """The folder that holds one dataset's original and Parquet files."""
+    return media_path(dataset.original_path).parent if dataset.original_path else None
+
+
+def remove_folders(folders) -> None:
+    """Remove whole folders of the engine's own, below its top-level folders; called once the
+    deletion of their rows has committed. Never MEDIA_ROOT itself, nor anything outside it."""
+    media = Path(settings.MEDIA_ROOT).resolve()
+    for folder in folders:
+        folder = Path(folder).resolve()
+        if folder.is_relative_to(media) and len(folder.relative_to(media).parts) >= 2:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -3,7 +3,16 @@ deployments."""
 
 from django.urls import path
 
-from engine.views import dashboard, datasets, deployments, experiments, pipelines, projects, runs
+from engine.views import (
+    archive,
+    dashboard,
+    datasets,
+    deployments,
+    experiments,
+    pipelines,
+    projects,
+    runs,
+)
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -27,13 +36,44 @@ urlpatterns = [
     path(
         "experiments/<int:experiment_id>/", experiments.experiment_detail, name="experiment_detail"
     ),
+    path(
+        "experiments/<int:experiment_id>/clone/",
+        experiments.experiment_clone,
+        name="experiment_clone",
+    ),
+    path(
+        "experiments/<int:experiment_id>/edit/", experiments.experiment_edit, name="experiment_edit"
+    ),
     # Runs.
     path("experiments/<int:experiment_id>/runs/", runs.experiment_runs, name="experiment_runs"),
     path("experiments/<int:experiment_id>/runs/new/", runs.run_create, name="run_create"),
     path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<int:run_id>/edit/", runs.run_edit, name="run_edit"),
     path("runs/<int:run_id>/plots/<slug:name>.png", runs.run_plot, name="run_plot"),
+    # Archive, restore and delete.
+    path("datasets/<int:dataset_id>/archive/", archive.dataset_archive, name="dataset_archive"),
+    path("datasets/<int:dataset_id>/restore/", archive.dataset_restore, name="dataset_restore"),
+    path("datasets/<int:dataset_id>/delete/", archive.dataset_delete, name="dataset_delete"),
+    path(
+        "experiments/<int:experiment_id>/archive/",
+        archive.experiment_archive,
+        name="experiment_archive",
+    ),
+    path(
+        "experiments/<int:experiment_id>/restore/",
+        archive.experiment_restore,
+        name="experiment_restore",
+    ),
+    path(
+        "experiments/<int:experiment_id>/delete/",
+        archive.experiment_delete,
+        name="experiment_delete",
+    ),
+    path("runs/<int:run_id>/archive/", archive.run_archive, name="run_archive"),
+    path("runs/<int:run_id>/restore/", archive.run_restore, name="run_restore"),
+    path("runs/<int:run_id>/delete/", archive.run_delete, name="run_delete"),
     # Pipelines and deployments.
     path("runs/<int:run_id>/promote/", pipelines.run_promote, name="run_promote"),
     path(

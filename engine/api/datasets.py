@@ -8,7 +8,7 @@ from engine import uploads
 from engine.schemas.datasets import DatasetDetail, DatasetOut
 from engine.selectors.datasets import dataset_get, dataset_list
 from engine.selectors.projects import project_get
-from engine.services import datasets
+from engine.services import archive, datasets
 from pycaret_studio.schemas import LONG_NAME_MAX, Id, Text
 
 router = Router(tags=["datasets"])
@@ -36,10 +36,33 @@ def datasets_upload(
 
 
 @router.get("/projects/{project_id}/datasets", response=list[DatasetOut])
-def datasets_list(request, project_id: Id):
-    return dataset_list(project=project_get(request=request, project_id=project_id))
+def datasets_list(request, project_id: Id, archived: bool = False):
+    """The project's datasets; archived ones too with ?archived=true."""
+    project = project_get(request=request, project_id=project_id)
+    return dataset_list(project=project, archived=archived)
 
 
 @router.get("/datasets/{dataset_id}", response=DatasetDetail)
 def datasets_get(request, dataset_id: Id):
     return dataset_get(request=request, dataset_id=dataset_id)
+
+
+@router.post("/datasets/{dataset_id}/archive", response=DatasetOut)
+def datasets_archive(request, dataset_id: Id):
+    """Hide the dataset from the default lists; nothing is deleted."""
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
+    return archive.archive_set(obj=dataset, archived=True, user=request.user, request=request)
+
+
+@router.post("/datasets/{dataset_id}/restore", response=DatasetOut)
+def datasets_restore(request, dataset_id: Id):
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
+    return archive.archive_set(obj=dataset, archived=False, user=request.user, request=request)
+
+
+@router.delete("/datasets/{dataset_id}", response={204: None})
+def datasets_delete(request, dataset_id: Id):
+    """409 while experiments use the dataset (they are named)."""
+    dataset = dataset_get(request=request, dataset_id=dataset_id)
+    archive.object_delete(obj=dataset, user=request.user, request=request)
+    return 204, None

@@ -7,7 +7,7 @@ from accounts.access import require
 from engine.schemas.runs import RunEventOut, RunIn, RunOut
 from engine.selectors.experiments import experiment_get
 from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
-from engine.services import runs
+from engine.services import archive, runs
 from pycaret_studio.schemas import Count, Id, PlotName
 
 router = Router(tags=["runs"])
@@ -28,10 +28,11 @@ def runs_submit(request, experiment_id: Id, payload: RunIn):
 
 
 @router.get("/experiments/{experiment_id}/runs", response=list[RunOut])
-def runs_list(request, experiment_id: Id):
+def runs_list(request, experiment_id: Id, archived: bool = False):
+    """The experiment's runs; archived ones too with ?archived=true."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     require(request, experiment.project.workspace, "read")
-    return run_list(experiment=experiment)
+    return run_list(experiment=experiment, archived=archived)
 
 
 @router.get("/runs/{run_id}", response=RunOut)
@@ -59,6 +60,28 @@ def runs_rerun(request, run_id: Id):
     """Submit the same plan on the same experiment again."""
     run = run_get(request=request, run_id=run_id)
     return 202, runs.run_rerun(run=run, user=request.user, request=request)
+
+
+@router.post("/runs/{run_id}/archive", response=RunOut)
+def runs_archive(request, run_id: Id):
+    """Hide the run from the default lists; nothing is deleted."""
+    run = run_get(request=request, run_id=run_id)
+    return archive.archive_set(obj=run, archived=True, user=request.user, request=request)
+
+
+@router.post("/runs/{run_id}/restore", response=RunOut)
+def runs_restore(request, run_id: Id):
+    run = run_get(request=request, run_id=run_id)
+    return archive.archive_set(obj=run, archived=False, user=request.user, request=request)
+
+
+@router.delete("/runs/{run_id}", response={204: None})
+def runs_delete(request, run_id: Id):
+    """Deletes its pipelines too; 409 while it is queued or running (cancel it first) or a
+    live deployment depends on it (the deployment is named)."""
+    run = run_get(request=request, run_id=run_id)
+    archive.object_delete(obj=run, user=request.user, request=request)
+    return 204, None
 
 
 @router.get("/runs/{run_id}/plots/{name}", summary="A run's plot, as PNG")

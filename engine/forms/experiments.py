@@ -68,6 +68,9 @@ class ExperimentForm(forms.Form):
     """An experiment on one dataset. Blank options mean "PyCaret's default"."""
 
     name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     task = forms.ChoiceField(choices=Task.choices)
     target = forms.ChoiceField(
         label="Target column",
@@ -145,7 +148,7 @@ class ExperimentForm(forms.Form):
     @staticmethod
     def task_classes(name: str) -> str:
         """CSS classes that show a field only for the tasks it applies to."""
-        if name in ("name", "task"):
+        if name in ("name", "description", "task"):
             return ""
         tasks = FIELD_TASKS.get(name, ("classification", "regression", *UNSUPERVISED_TASKS))
         return " ".join(["task-opts", *(f"for-{task}" for task in tasks)])
@@ -162,7 +165,7 @@ class ExperimentForm(forms.Form):
             self.initial.setdefault("task", top["task"])
 
     def main_fields(self):
-        names = ["name", "task", "target"]
+        names = ["name", "description", "task", "target"]
         if self.date_columns:
             names += ["date_column", "fh"]
         return [(self[name], self.task_classes(name)) for name in names]
@@ -223,3 +226,33 @@ class ExperimentForm(forms.Form):
         if task in UNSUPERVISED_TASKS:
             options = {k: v for k, v in options.items() if k not in SUPERVISED_ONLY_OPTIONS}
         return options
+
+
+class ExperimentDetailsForm(forms.Form):
+    """What stays editable once an experiment has runs: its name and description."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def experiment_initial(
+    *, name: str, task: str, target: str | None, setup: dict[str, Any], description: str = ""
+) -> dict[str, Any]:
+    """ExperimentForm's initial values for an experiment's settings (the inverse of
+    `setup_options`): to clone one, edit one, or fill in a suggested configuration."""
+    initial: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "task": task,
+        "target": target or "",
+    }
+    for option, value in (setup or {}).items():
+        if option == "data_split_stratify":
+            initial[option] = "true" if value else "false"
+        elif option in ("numeric_imputation", "categorical_imputation"):
+            initial[option] = str(value)
+        else:
+            initial[option] = value
+    return initial

@@ -143,3 +143,37 @@ class RunPlanForm(forms.Form):
             else:
                 plan["top_n"] = data.get("top_n") or 3
         return plan
+
+
+# The plan keys the form carries, per kind (what `RunPlanForm.to_plan` can give back).
+FORM_PLAN_KEYS = {
+    "setup": (),
+    "compare": ("include", "fold", "sort", "n_select", "budget_time"),
+    "create": ("model_id", "num_clusters", "fraction", "plots"),
+    "tune": ("model_id", "n_iter", "optimize"),
+    "ensemble": ("model_id", "method", "n_estimators"),
+    "blend": ("model_ids", "top_n"),
+}
+
+
+def plan_initial(plan: dict[str, Any]) -> dict[str, Any]:
+    """The New run form's initial values for `plan` (the inverse of RunPlanForm.to_plan)."""
+    kind = plan.get("kind", "compare")
+    initial: dict[str, Any] = {"kind": kind}
+    for key in FORM_PLAN_KEYS.get(kind, ()):
+        value = plan.get(key)
+        if value in (None, "", []):
+            continue
+        if key in ("include", "model_ids"):
+            initial["models"] = list(value)
+        else:
+            initial[key] = list(value) if isinstance(value, list) else value
+    return initial
+
+
+def plan_leftovers(plan: dict[str, Any]) -> list[str]:
+    """The plan's settings the form cannot carry (e.g. compare's exclude, create's params):
+    a plan edited in the form goes without them, so the page names them."""
+    kind = plan.get("kind", "compare")
+    kept = {"kind", *FORM_PLAN_KEYS.get(kind, ())}
+    return sorted(k for k, v in plan.items() if k not in kept and v not in (None, "", [], {}))

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ColumnSummary(Schema):
@@ -49,6 +49,7 @@ class DatasetOut(Schema):
     columns: list[ColumnSummary]
     warnings: list[Any]
     created_at: datetime
+    archived_at: datetime | None = Field(None, description="Set while it is archived.")
 
 
 class DatasetDetail(DatasetOut):

@@ -5,11 +5,12 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from pycaret_studio.schemas import COLUMN_NAME_MAX, LONG_NAME_MAX, Id, Text
+from pycaret_studio.schemas import COLUMN_NAME_MAX, DESCRIPTION_MAX, LONG_NAME_MAX, Id, Text
 
 
 class ExperimentIn(Schema):
     name: Text(LONG_NAME_MAX, min_length=1)
+    description: Text(DESCRIPTION_MAX) = ""
     dataset_id: Id
     task: Text(32) = Field(
         ...,
@@ -30,9 +31,21 @@ class ExperimentIn(Schema):
     )
 
 
+class ExperimentPatch(Schema):
+    """Fields left out stay as they are. task, target and setup change only while the
+    experiment has no runs (409 otherwise); setup replaces the whole set of options."""
+
+    name: Text(LONG_NAME_MAX, min_length=1) | None = None
+    description: Text(DESCRIPTION_MAX) | None = None
+    task: Text(32) | None = None
+    target: Text(COLUMN_NAME_MAX) | None = None
+    setup: dict[str, Any] | None = None
+
+
 class ExperimentOut(Schema):
     id: int
     name: str
+    description: str
     project_id: int
     dataset_id: int
     task: str
@@ -41,6 +54,7 @@ class ExperimentOut(Schema):
     warnings: list[str]
     n_runs: int
     created_at: datetime
+    archived_at: datetime | None = Field(None, description="Set while it is archived.")
 
     @staticmethod
     def resolve_target(obj) -> str | None:

@@ -69,6 +69,7 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
+    archived_at: datetime | None = Field(None, description="Set while it is archived.")
 
     @staticmethod
     def resolve_dispatched(obj) -> bool:

@@ -13,8 +13,10 @@ from engine.selectors import VIA_PROJECT
 from engine.storage import media_path
 
 
-def dataset_list(*, project: Project) -> QuerySet[Dataset]:
-    return project.datasets.all()
+def dataset_list(*, project: Project, archived: bool = False) -> QuerySet[Dataset]:
+    """The project's datasets; archived ones only when asked for (then with the others)."""
+    datasets = project.datasets.all()
+    return datasets if archived else datasets.filter(archived_at__isnull=True)
 
 
 def dataset_get(*, request, dataset_id) -> Dataset:

@@ -9,8 +9,10 @@ from engine.models import Experiment, Project
 from engine.selectors import VIA_PROJECT
 
 
-def experiment_list(*, project: Project) -> QuerySet[Experiment]:
-    return project.experiments.select_related("dataset").annotate(n_runs=Count("runs"))
+def experiment_list(*, project: Project, archived: bool = False) -> QuerySet[Experiment]:
+    """The project's experiments; archived ones only when asked for (then with the others)."""
+    experiments = project.experiments.select_related("dataset").annotate(n_runs=Count("runs"))
+    return experiments if archived else experiments.filter(archived_at__isnull=True)
 
 
 def experiment_get(*, request, experiment_id) -> Experiment:

@@ -25,16 +25,21 @@ def run_get(*, request, run_id) -> Run:
     )
 
 
-def run_list(*, experiment: Experiment) -> QuerySet[Run]:
-    return experiment.runs.defer(
+def run_list(*, experiment: Experiment, archived: bool = False) -> QuerySet[Run]:
+    """The experiment's runs; archived ones only when asked for (then with the others)."""
+    runs = experiment.runs.defer(
         "preprocessing", "feature_schema", "model_params", "error_traceback"
     ).order_by("-queued_at", "-id")
+    return runs if archived else runs.filter(archived_at__isnull=True)
 
 
 def run_list_recent(*, workspace: Workspace, limit: int = 10) -> QuerySet[Run]:
-    return Run.objects.filter(experiment__project__workspace=workspace).select_related(
-        "experiment__project"
-    )[:limit]
+    runs = Run.objects.filter(
+        experiment__project__workspace=workspace,
+        archived_at__isnull=True,
+        experiment__archived_at__isnull=True,
+    )
+    return runs.select_related("experiment__project")[:limit]
 
 
 def run_events(*, run: Run, after: int = 0, limit: int = EVENTS_MAX) -> QuerySet[RunEvent]:

@@ -8,7 +8,8 @@ import pydantic
 
 from accounts.access import require
 from accounts.models import User
-from engine.errors import InvalidInput
+from accounts.services import audit_record
+from engine.errors import Conflict, InvalidInput
 from engine.models import Dataset, Experiment, Project
 from engine.plans import (
     SUPERVISED_ONLY_OPTIONS,
@@ -25,6 +26,7 @@ from engine.plans import (
 from engine.selectors.datasets import dataset_class_counts, dataset_columns_frame
 
 NAME_MAX = Experiment._meta.get_field("name").max_length
+DESCRIPTION_MAX = 2000
 MAX_CLASSES = 50
 SHOWN_CLASSES = 5
 SETUP_OPTION_NAMES = tuple(SetupOptions.model_fields)
@@ -257,6 +259,7 @@ def experiment_create(
     task: str,
     target: str | None,
     setup: dict[str, Any] | None = None,
+    description: str = "",
     user: User | None = None,
     request=None,
 ) -> Experiment:
@@ -268,9 +271,90 @@ def experiment_create(
         project=project,
         dataset=dataset,
         name=name,
+        description=_clean_description(description),
         task=task,
         target=(target or "").strip(),
         setup_options=options.model_dump(mode="json", exclude_unset=True),
         warnings=warnings,
         created_by=user,
     )
+
+
+def _clean_description(description: str | None) -> str:
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        message = f"Keep the description under {DESCRIPTION_MAX} characters."
+        raise InvalidInput(message, fields={"description": [(message, "invalid")]})
+    return description
+
+
+def setup_locked_reason(experiment: Experiment) -> str:
+    """Why the experiment's task, target and setup can no longer change, or "" if they can."""
+    n_runs = experiment.runs.count()
+    if not n_runs:
+        return ""
+    return (
+        f"The task, target and setup options can't change: {n_runs} run"
+        f"{'s' if n_runs != 1 else ''} used them, and their results must keep meaning what "
+        "they meant. Clone the experiment to try other settings."
+    )
+
+
+def experiment_update(
+    *,
+    experiment: Experiment,
+    name: str | None = None,
+    description: str | None = None,
+    setup_changes: dict[str, Any] | None = None,
+    user: User | None = None,
+    request=None,
+) -> Experiment:
+    """Change the name and description; None leaves a field as it is. `setup_changes` (any of
+    task, target, setup) is allowed only while the experiment has no runs (409 otherwise)."""
+    require(request, experiment.project.workspace, "write", user=user)
+    fields: list[str] = []
+    if setup_changes:
+        reason = setup_locked_reason(experiment)
+        if reason:
+            raise Conflict(reason, code="experiment_has_runs")
+        task = setup_changes.get("task", experiment.task)
+        target = setup_changes.get("target", experiment.target)
+        setup = setup_changes.get("setup", experiment.setup_options)
+        checked_name, options, warnings = experiment_check(
+            project=experiment.project,
+            dataset=experiment.dataset,
+            name=experiment.name if name is None else name,
+            task=task,
+            target=target,
+            setup=setup,
+        )
+        experiment.task, experiment.target = task, (target or "").strip()
+        experiment.setup_options = options.model_dump(mode="json", exclude_unset=True)
+        experiment.warnings = warnings
+        fields += ["task", "target", "setup_options", "warnings"]
+        name = checked_name if name is not None else None
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > NAME_MAX:
+            message = (
+                "An experiment needs a name."
+                if not name
+                else (f"Keep the name under {NAME_MAX} characters.")
+            )
+            raise InvalidInput(message, fields={"name": [(message, "invalid")]})
+        experiment.name = name
+        fields.append("name")
+    if description is not None:
+        experiment.description = _clean_description(description)
+        fields.append("description")
+    if fields:
+        experiment.save(update_fields=fields)
+        audit_record(
+            action="experiment.updated",
+            request=request,
+            actor=user,
+            workspace=experiment.project.workspace,
+            target=experiment,
+            metadata={"fields": fields},
+        )
+    return experiment

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -152,7 +150,7 @@ def project_delete(*, project: Project, user: User | None = None, request=None) 
             metadata={"name": project.name, "deactivated": live, **counts},
         )
         project.delete()
-        transaction.on_commit(lambda: _remove_folders(folders))
+        transaction.on_commit(lambda: storage.remove_folders(folders))
 
 
 def _project_folders(project: Project) -> list[Path]:
@@ -167,12 +165,3 @@ def _project_folders(project: Project) -> list[Path]:
     deployment_ids = project.deployments.values_list("pk", flat=True)
     folders += [storage.batch_dir(deployment_id) for deployment_id in deployment_ids]
     return folders
-
-
-def _remove_folders(folders: list[Path]) -> None:
-    media = Path(settings.MEDIA_ROOT).resolve()
-    for folder in folders:
-        folder = folder.resolve()
-        # Only whole folders below the engine's own top-level folders, never MEDIA_ROOT itself.
-        if folder.is_relative_to(media) and len(folder.relative_to(media).parts) >= 2:
-            shutil.rmtree(folder, ignore_errors=True)

@@ -62,6 +62,12 @@ def resource_routes(c) -> list[tuple[str, str, dict | None]]:
             {"name": "x", "dataset_id": d, "task": "classification", "target": "target"},
         ),
         ("get", f"/api/v1/experiments/{e}", None),
+        ("patch", f"/api/v1/experiments/{e}", {"name": "stolen"}),
+        *[
+            (method, f"/api/v1/{kind}/{pk}{suffix}", None)
+            for kind, pk in (("datasets", d), ("experiments", e), ("runs", r))
+            for method, suffix in (("post", "/archive"), ("post", "/restore"), ("delete", ""))
+        ],
         ("get", f"/api/v1/experiments/{e}/runs", None),
         ("post", f"/api/v1/experiments/{e}/runs", {"plan": {"kind": "setup"}}),
         ("get", f"/api/v1/runs/{r}", None),
@@ -119,6 +125,12 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("run_plot", args=[chain["run"].pk, "auc"]),
         reverse("pipeline_detail", args=[chain["pipeline"].pk]),
         reverse("deployment_detail", args=[chain["deployment"].slug]),
+        reverse("experiment_clone", args=[chain["experiment"].pk]),
+        reverse("experiment_edit", args=[chain["experiment"].pk]),
+        reverse("run_edit", args=[chain["run"].pk]),
+        reverse("dataset_delete", args=[chain["dataset"].pk]),
+        reverse("experiment_delete", args=[chain["experiment"].pk]),
+        reverse("run_delete", args=[chain["run"].pk]),
     ]
     for url in pages:
         assert bob_client.get(url).status_code == 404, url
@@ -127,6 +139,12 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("pipeline_deploy", args=[chain["pipeline"].pk]),
         reverse("run_rerun", args=[chain["run"].pk]),
         reverse("project_delete", args=[chain["project"].pk]),
+        reverse("experiment_edit", args=[chain["experiment"].pk]),
+        *[
+            reverse(f"{kind}_{action}", args=[chain[kind].pk])
+            for kind in ("dataset", "experiment", "run")
+            for action in ("archive", "restore", "delete")
+        ],
     ]
     for url in posts:
         assert bob_client.post(url).status_code == 404, url

@@ -22,10 +22,14 @@ UNPROCESSABLE = 422
 
 
 def project_context(request, project, **extra) -> dict:
+    show_archived = request.GET.get("archived") == "1"
     context = {
         "project": project,
-        "datasets": dataset_list(project=project),
-        "experiments": experiment_list(project=project),
+        "datasets": dataset_list(project=project, archived=show_archived),
+        "experiments": experiment_list(project=project, archived=show_archived),
+        "show_archived": show_archived,
+        "n_archived": project.datasets.filter(archived_at__isnull=False).count()
+        + project.experiments.filter(archived_at__isnull=False).count(),
         "can_write": "write" in permissions_in(request, project.workspace),
         "upload_form": DatasetUploadForm(),
         "rename_form": ProjectRenameForm(initial={"name": project.name}),

@@ -16,7 +16,7 @@ from django_htmx.http import (
 
 from accounts.access import permissions_in, require
 from engine.errors import InvalidInput, StudioError
-from engine.forms import RunPlanForm
+from engine.forms import RunPlanForm, plan_initial, plan_leftovers
 from engine.selectors.experiments import experiment_get
 from engine.selectors.runs import run_events_recent, run_get, run_list, run_plot_path
 from engine.services import runs
@@ -27,9 +27,11 @@ RUNS_BLOCK = "engine/runs/_experiment_runs.html"
 
 
 def _experiment_runs_context(request, experiment, form=None, submitted=None) -> dict:
+    show_archived = request.GET.get("archived") == "1"
     return {
         "experiment": experiment,
-        "runs": run_list(experiment=experiment),
+        "runs": run_list(experiment=experiment, archived=show_archived),
+        "show_archived": show_archived,
         "run_form": form or RunPlanForm(task=experiment.task),
         "submitted": submitted,
     }
@@ -149,6 +151,28 @@ def run_rerun(request, run_id: int):
     messages.success(request, f"Run {new_run.pk} submitted with the same plan as run {run.pk}.")
     url = reverse("run_detail", kwargs={"run_id": new_run.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_GET
+def run_edit(request, run_id: int):
+    """The New run form filled in with this run's plan, to change before running it again.
+    Nothing runs until the person submits it (to run_create, which validates it again)."""
+    run = run_get(request=request, run_id=run_id)
+    experiment = run.experiment
+    require(request, experiment.project.workspace, "train")
+    context = {
+        "run": run,
+        "experiment": experiment,
+        "project": experiment.project,
+        "dataset": experiment.dataset,
+        "run_form": RunPlanForm(task=experiment.task, initial=plan_initial(run.plan or {})),
+        "submitted": None,
+        "leftovers": plan_leftovers(run.plan or {}),
+    }
+    if request.htmx:
+        return render(request, f"{RUNS_BLOCK}#run-form", context)
+    return render(request, "engine/runs/edit.html", context)
 
 
 @login_required
