@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
-from accounts.access import get_scoped_or_404
+from accounts.access import get_scoped_or_404, scoped
 from accounts.models import Workspace
 from engine.models import Experiment, Run, RunEvent
 from engine.selectors import VIA_EXPERIMENT
@@ -29,6 +29,20 @@ def run_list(*, experiment: Experiment) -> QuerySet[Run]:
     return experiment.runs.defer(
         "preprocessing", "feature_schema", "model_params", "error_traceback"
     ).order_by("-queued_at", "-id")
+
+
+# Columns the lists never show: left out of their queries.
+LIST_DEFERRED = ("preprocessing", "feature_schema", "model_params", "error_traceback", "summary")
+
+
+def run_list_visible(*, request) -> QuerySet[Run]:
+    """Every run in the caller's workspaces, newest first (the Runs page)."""
+    return (
+        scoped(request, Run.objects.all(), workspace_field=VIA_EXPERIMENT)
+        .select_related("experiment__project__workspace", "created_by")
+        .defer(*LIST_DEFERRED)
+        .order_by("-queued_at", "-id")
+    )
 
 
 def run_list_recent(*, workspace: Workspace, limit: int = 10) -> QuerySet[Run]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +19,29 @@ from accounts.access import permissions_in, require
 from engine.errors import InvalidInput, StudioError
 from engine.forms import RunPlanForm
 from engine.selectors.experiments import experiment_get
-from engine.selectors.runs import run_events_recent, run_get, run_list, run_plot_path
+from engine.selectors.runs import (
+    run_events_recent,
+    run_get,
+    run_list,
+    run_list_visible,
+    run_plot_path,
+)
 from engine.services import runs
 from pycaret_studio.pages import show_error
 
 DETAIL = "engine/runs/detail.html"
 RUNS_BLOCK = "engine/runs/_experiment_runs.html"
+RUNS_PAGE = "engine/runs/list.html"
+PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def run_list_all(request):
+    """The top bar's Runs: the caller's runs across their workspaces, newest first."""
+    page = Paginator(run_list_visible(request=request), PER_PAGE).get_page(request.GET.get("page"))
+    template = f"{RUNS_PAGE}#runs-page" if request.htmx else RUNS_PAGE
+    return render(request, template, {"page": page})
 
 
 def _experiment_runs_context(request, experiment, form=None, submitted=None) -> dict:
@@ -146,7 +164,7 @@ def run_rerun(request, run_id: int):
         context = _detail_context(request, run)
         context["status_error"] = exc.message
         return render(request, f"{DETAIL}#status", context, status=status)
-    messages.success(request, f"Run {new_run.pk} submitted with the same plan as run {run.pk}.")
+    messages.success(request, f"{new_run.label} submitted with the same plan as {run.label}.")
     url = reverse("run_detail", kwargs={"run_id": new_run.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
