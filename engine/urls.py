@@ -41,6 +41,7 @@ urlpatterns = [
     path("experiments/<int:experiment_id>/runs/", runs.experiment_runs, name="experiment_runs"),
     path("experiments/<int:experiment_id>/runs/new/", runs.run_create, name="run_create"),
     path("runs/", runs.run_list_all, name="run_list"),
+    path("runs/compare/", runs.run_compare, name="run_compare"),
     path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),

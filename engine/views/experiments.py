@@ -11,6 +11,7 @@ from engine.errors import StudioError
 from engine.forms import ExperimentForm
 from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get
+from engine.selectors.runs import run_table
 from engine.services import experiments
 from pycaret_studio.pages import show_error
 
@@ -64,7 +65,7 @@ def experiment_detail(request, experiment_id: int):
         "experiment": experiment,
         "dataset": experiment.dataset,
         "project": experiment.project,
-        "runs": experiment.runs.all(),
+        "table": run_table(experiment=experiment, params=request.GET),
     }
     template = (
         "engine/experiment_detail.html#experiment-body"

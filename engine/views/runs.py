@@ -12,19 +12,22 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseStopPolling,
+    push_url,
     trigger_client_event,
 )
 
 from accounts.access import permissions_in, require
 from engine.errors import InvalidInput, StudioError
 from engine.forms import RunPlanForm
+from engine.selectors.comparisons import compare_ids
+from engine.selectors.comparisons import run_compare as run_comparison
 from engine.selectors.experiments import experiment_get
 from engine.selectors.runs import (
     run_events_recent,
     run_get,
-    run_list,
     run_list_visible,
     run_plot_path,
+    run_table,
 )
 from engine.services import runs
 from pycaret_studio.pages import show_error
@@ -47,7 +50,7 @@ def run_list_all(request):
 def _experiment_runs_context(request, experiment, form=None, submitted=None) -> dict:
     return {
         "experiment": experiment,
-        "runs": run_list(experiment=experiment),
+        "table": run_table(experiment=experiment, params=request.GET),
         "run_form": form or RunPlanForm(task=experiment.task),
         "submitted": submitted,
     }
@@ -56,9 +59,22 @@ def _experiment_runs_context(request, experiment, form=None, submitted=None) -> 
 @login_required
 @require_GET
 def experiment_runs(request, experiment_id: int):
-    """The runs list alone; it refreshes on `runSubmitted` and while a run is active."""
+    """The runs table alone, sorted, filtered and paged by the query; it refreshes on
+    `runSubmitted` and while a run is active. A sort, filter or page click (anything but that
+    refresh) pushes the experiment page's URL with the same query, which renders the same
+    table; without htmx, this URL redirects there."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
-    return render(request, f"{RUNS_BLOCK}#runs-list", _experiment_runs_context(request, experiment))
+    page_url = reverse("experiment_detail", kwargs={"experiment_id": experiment.pk})
+    query = request.GET.urlencode()
+    if query:
+        page_url = f"{page_url}?{query}"
+    if not request.htmx:
+        return redirect(page_url)
+    context = _experiment_runs_context(request, experiment)
+    response = render(request, f"{RUNS_BLOCK}#runs-list", context)
+    if request.htmx.trigger != "runs-list":
+        response = push_url(response, page_url)
+    return response
 
 
 def _plan_error_messages(exc: StudioError) -> list[str]:
@@ -182,3 +198,21 @@ def run_plot(request, run_id: int, name: str):
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="run-{run.pk}-{path.name}"'
     return response
+
+
+COMPARE = "engine/runs/compare.html"
+
+
+@login_required
+@require_GET
+def run_compare(request):
+    """2 to 5 runs side by side: `?ids=1,2,3` (or one `ids` per run, as the runs table's
+    checkboxes send them). Too few or too many ids: the page says so, with a 422."""
+    try:
+        run_ids = compare_ids(request.GET.getlist("ids"))
+    except StudioError as exc:
+        template = f"{COMPARE}#compare-body" if request.htmx else COMPARE
+        return render(request, template, {"error": exc.message}, status=exc.status)
+    comparison = run_comparison(request=request, run_ids=run_ids)
+    template = f"{COMPARE}#compare-body" if request.htmx else COMPARE
+    return render(request, template, {"comparison": comparison})
