@@ -66,6 +66,7 @@ def resource_routes(c) -> list[tuple[str, str, dict | None]]:
         ("post", f"/api/v1/experiments/{e}/runs", {"plan": {"kind": "setup"}}),
         ("get", f"/api/v1/runs/{r}", None),
         ("get", f"/api/v1/runs/{r}/events", None),
+        ("get", f"/api/v1/runs/compare?ids={r},{r + 10**9}", None),
         ("post", f"/api/v1/runs/{r}/cancel", None),
         ("post", f"/api/v1/runs/{r}/rerun", None),
         ("get", f"/api/v1/runs/{r}/plots/auc", None),
@@ -119,6 +120,10 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("run_plot", args=[chain["run"].pk, "auc"]),
         reverse("pipeline_detail", args=[chain["pipeline"].pk]),
         reverse("deployment_detail", args=[chain["deployment"].slug]),
+        reverse("experiment_runs", args=[chain["experiment"].pk]),
+        reverse("run_compare") + f"?ids={chain['run'].pk},{chain['run'].pk + 10**9}",
+        reverse("deployment_list") + f"?project={chain['project'].pk}",
+        reverse("dashboard") + f"?workspace={chain['workspace'].pk}",
     ]
     for url in pages:
         assert bob_client.get(url).status_code == 404, url
