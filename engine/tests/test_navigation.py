@@ -296,3 +296,11 @@ def test_a_run_has_one_name_everywhere(alice_client, chain):
         html = alice_client.get(url).content.decode()
         assert run.label in html, url
         assert f"Run {run.pk}<" not in html and f"run {run.pk}<" not in html, url
+
+
+def test_a_copilots_back_link_names_the_run_the_same_way(chain):
+    from copilots.components import back_link
+
+    url, label = back_link(chain["run"])
+    assert url == reverse("run_detail", args=[chain["run"].pk])
+    assert label == f"Back to {chain['run'].label}"
