@@ -152,7 +152,7 @@ def test_without_htmx_the_table_url_redirects_to_the_experiment_page(
     alice_client, experiment, runs
 ):
     url = reverse("experiment_runs", args=[experiment.pk])
-    response = alice_client.get(url, {"status": "failed"})
+    response = alice_client.get(url, {"status": "failed", "kind": "", "model": ""})
     assert response.status_code == 302
     assert response["Location"] == reverse("experiment_detail", args=[experiment.pk]) + (
         "?status=failed"

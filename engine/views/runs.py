@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
@@ -65,7 +66,7 @@ def experiment_runs(request, experiment_id: int):
     table; without htmx, this URL redirects there."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     page_url = reverse("experiment_detail", kwargs={"experiment_id": experiment.pk})
-    query = request.GET.urlencode()
+    query = urlencode([(name, value) for name, value in request.GET.items() if value])
     if query:
         page_url = f"{page_url}?{query}"
     if not request.htmx:
