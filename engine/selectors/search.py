@@ -50,7 +50,8 @@ def search(*, request, query: str, per_kind: int = PER_KIND) -> SearchResults:
     """Up to `per_kind` matches of each kind, an exact id first, then the newest."""
     from django.urls import reverse
 
-    query = " ".join((query or "").split())[:QUERY_MAX]
+    # PostgreSQL takes no NUL in a pattern: dropped with the other spacing
+    query = " ".join((query or "").replace("\x00", " ").split())[:QUERY_MAX]
     results = SearchResults(query=query)
     found_id = _id_of(query)
     if not query:

@@ -169,6 +169,10 @@ def test_search_handles_an_empty_or_short_query_and_no_match(alice_client, chain
     assert "Type at least 2 characters" in results_of(alice_client, "c")
     assert "Nothing you can see matches" in results_of(alice_client, "zzzz-no-such")
     assert "Nothing you can see matches" in results_of(alice_client, "9" * 25)  # not an id
+    assert "Nothing you can see matches" in results_of(alice_client, "zz\x00zz")
+    assert reverse("project_detail", args=[chain["project"].pk]) in results_of(
+        alice_client, "\x00churn"
+    )
 
 
 def test_search_limits_results_per_kind(alice, alice_client, chain):
