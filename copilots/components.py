@@ -127,7 +127,8 @@ def back_link(obj) -> tuple[str, str]:
     }.get(name, [])
     for url_name, kwargs in candidates:
         try:
-            return reverse(url_name, kwargs=kwargs), f"Back to {name.lower()} {obj}"
+            label = obj.label if name == "Run" else f"{name.lower()} {obj}"
+            return reverse(url_name, kwargs=kwargs), f"Back to {label}"
         except NoReverseMatch:
             continue
     return reverse("dashboard"), "Back to the dashboard"

@@ -177,6 +177,10 @@ class Run(models.Model):
         return f"Run {self.pk} ({self.plan.get('kind', '?')}, {self.status})"
 
     @property
+    def label(self) -> str:  # the run's one name on every page and message: "Run #2 · compare"
+        return f"Run #{self.pk} · {self.plan.get('kind', '?')}"
+
+    @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 

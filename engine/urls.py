@@ -12,10 +12,12 @@ from engine.views import (
     pipelines,
     projects,
     runs,
+    search,
 )
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("search/", search.search, name="search"),
     # Projects, and what hangs off them: datasets and experiments.
     path("projects/new/", projects.project_create, name="project_create"),
     path("projects/<int:project_id>/", projects.project_detail, name="project_detail"),
@@ -47,6 +49,8 @@ urlpatterns = [
     # Runs.
     path("experiments/<int:experiment_id>/runs/", runs.experiment_runs, name="experiment_runs"),
     path("experiments/<int:experiment_id>/runs/new/", runs.run_create, name="run_create"),
+    path("runs/", runs.run_list_all, name="run_list"),
+    path("runs/compare/", runs.run_compare, name="run_compare"),
     path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
@@ -83,6 +87,7 @@ urlpatterns = [
     ),
     path("pipelines/<int:pipeline_id>/", pipelines.pipeline_detail, name="pipeline_detail"),
     path("pipelines/<int:pipeline_id>/deploy/", pipelines.pipeline_deploy, name="pipeline_deploy"),
+    path("deployments/", deployments.deployment_list, name="deployment_list"),
     path("deployments/<slug:slug>/", deployments.deployment_detail, name="deployment_detail"),
     path(
         "deployments/<slug:slug>/predict/",

@@ -68,7 +68,8 @@ def build_evidence(pipeline: Pipeline, **_: Any) -> dict[str, Any]:
             "holdout_metrics": readable_row(run.metrics),
             "preprocessing": run.preprocessing,
             "environment": run.environment,
-            "outcome": run.outcome,
+            # the per-fold scores stay out of the prompt: the means above say enough
+            "outcome": {k: v for k, v in (run.outcome or {}).items() if k != "cv_folds"},
         },
         "training_data": {
             "dataset_id": run.experiment.dataset_id,

@@ -1,10 +1,11 @@
-"""API routes for runs: submit, list, get, events, cancel and re-run."""
+"""API routes for runs: submit, list, get, compare, events, cancel and re-run."""
 
 from django.http import FileResponse, Http404
 from ninja import Field, Query, Router, Schema
 
 from accounts.access import require
-from engine.schemas.runs import RunEventOut, RunIn, RunOut
+from engine.schemas.runs import CompareOut, RunEventOut, RunIn, RunOut
+from engine.selectors.comparisons import COMPARE_MAX, COMPARE_MIN, compare_ids, run_compare
 from engine.selectors.experiments import experiment_get
 from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
 from engine.services import archive, runs
@@ -33,6 +34,25 @@ def runs_list(request, experiment_id: Id, archived: bool = False):
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     require(request, experiment.project.workspace, "read")
     return run_list(experiment=experiment, archived=archived)
+
+
+class CompareQuery(Schema):
+    ids: str = Field(
+        ...,
+        max_length=200,
+        description=f"{COMPARE_MIN} to {COMPARE_MAX} run ids, comma-separated: 1,2,3.",
+    )
+
+
+# Before /runs/{run_id}, which would otherwise take "compare" for an id.
+@router.get("/runs/compare", response=CompareOut, summary="Compare 2 to 5 runs side by side")
+def runs_compare(request, query: Query[CompareQuery]):
+    """Settings as a diff, scores with the best of each row, per-fold scores and plots. Any
+    run the caller cannot see answers 404; fewer than 2 or more than 5 ids, 422."""
+    comparison = run_compare(request=request, run_ids=compare_ids([query.ids]))
+    for item in comparison["runs"]:
+        require(request, item["run"].experiment.project.workspace, "read")
+    return comparison
 
 
 @router.get("/runs/{run_id}", response=RunOut)

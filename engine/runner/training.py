@@ -21,6 +21,8 @@ from engine.runner.estimators import build_estimator, check_model_id
 from engine.runner.events import EventSink, Progress
 from engine.runner.jsonsafe import frame_rows, to_jsonable
 
+FOLDS = "_folds"  # a mean row's per-fold scores, until Trainer.run() files them
+
 
 @dataclass
 class Trained:
@@ -126,6 +128,11 @@ class Trainer:
         mean = table.loc["Mean"].drop(labels=["cutoff"], errors="ignore")
         row: dict[str, Any] = {"model_id": model_id, "Model": model_name}
         row.update({str(k): to_jsonable(v) for k, v in mean.items()})
+        # the per-fold scores travel with the row until run() keeps the chosen model's
+        row[FOLDS] = [
+            {"Fold": str(index), **{str(k): to_jsonable(v) for k, v in scores.items()}}
+            for index, scores in table.drop(index=["Mean", "Std"], errors="ignore").iterrows()
+        ]
         return row
 
     def _create(self, model_id: str, metric: str, params: dict[str, Any] | None = None) -> tuple:
@@ -204,6 +211,17 @@ class Trainer:
     # -- plan kinds -------------------------------------------------------------------------
 
     def run(self, plan: Plan) -> Trained:
+        """Train `plan`. A plan that trains one model (create, tune, ensemble, blend) records
+        that model's per-fold cross-validation scores in its outcome, as `cv_folds`."""
+        trained = self._train(plan)
+        rows = list(trained.leaderboard)
+        rows += [r for r in (trained.outcome.get("tune") or {}).values() if isinstance(r, dict)]
+        folds = [row.pop(FOLDS, None) for row in rows]
+        if len(trained.leaderboard) == 1 and folds[0]:
+            trained.outcome["cv_folds"] = folds[0]
+        return trained
+
+    def _train(self, plan: Plan) -> Trained:
         if isinstance(plan, ComparePlan):
             selected, leaderboard, metric = self._compare(
                 include=plan.include,

@@ -62,7 +62,9 @@ class RunOut(Schema):
         description="What training decided beyond the leaderboard. A tune run has "
         '`{"tune": {"kept_original", "metric", "original_cv", "tuned_cv", ...}}`: when tuning '
         "did not beat the original model, PyCaret's rule keeps the original, and the "
-        "leaderboard and metrics are the original's.",
+        "leaderboard and metrics are the original's. A create, tune, ensemble or blend run "
+        'records its model\'s per-fold cross-validation scores as `{"cv_folds": [{"Fold", '
+        "<metric>: value, ...}]}`.",
     )
     error: RunErrorOut | None
     queued_at: datetime
@@ -127,3 +129,78 @@ class RunEventOut(Schema):
     level: str
     message: str
     data: dict[str, Any]
+
+
+# Comparing runs.
+
+
+class CompareRunOut(Schema):
+    id: int
+    label: str = Field(..., description='The run\'s name on every page: "Run #2 · compare".')
+    experiment_id: int
+    status: str
+    model_id: str | None
+    model_name: str | None
+    duration_s: float | None
+
+
+class CompareSettingOut(Schema):
+    name: str = Field(
+        ..., description="experiment, task, target, dataset, plan.<key> or setup.<option>."
+    )
+    values: list[str] = Field(..., description="One per run, in the order of `runs`.")
+    differs: bool
+
+
+class CompareMetricOut(Schema):
+    source: str = Field(..., description="cv (the chosen model's cross-validated mean) or holdout.")
+    name: str
+    higher_is_better: bool
+    values: list[Any] = Field(..., description="One per run; null where the run has none.")
+    best: list[bool] = Field(
+        ..., description="True for the best value of the row, by the metric's direction."
+    )
+
+
+class CompareFoldsOut(Schema):
+    run_id: int
+    recorded: bool = Field(..., description="False where the run recorded no per-fold scores.")
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+class ComparePlotRunOut(Schema):
+    run_id: int
+    present: bool
+    url: str | None
+
+
+class ComparePlotOut(Schema):
+    name: str
+    runs: list[ComparePlotRunOut]
+
+
+class CompareOut(Schema):
+    runs: list[CompareRunOut]
+    settings: list[CompareSettingOut]
+    metrics: list[CompareMetricOut]
+    folds: list[CompareFoldsOut]
+    plots: list[ComparePlotOut]
+
+    @staticmethod
+    def resolve_plots(obj) -> list[dict]:
+        return [
+            {
+                "name": plot["name"],
+                "runs": [
+                    {
+                        **cell,
+                        "url": reverse("api:runs_plot", args=[cell["run_id"], plot["name"]])
+                        if cell["present"]
+                        else None,
+                    }
+                    for cell in plot["runs"]
+                ],
+            }
+            for plot in obj["plots"]
+        ]

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.access import get_scoped_or_404
+from accounts.access import get_scoped_or_404, scoped
 from engine.models import (
     BatchPrediction,
     Deployment,
@@ -39,6 +39,14 @@ def deployment_get(*, request, slug) -> Deployment:
 
 def deployment_list(*, project: Project) -> QuerySet[Deployment]:
     return project.deployments.select_related("pipeline")
+
+
+def deployment_list_visible(*, request, project: Project | None = None) -> QuerySet[Deployment]:
+    """The deployments of the caller's workspaces (of one project if given), newest first."""
+    found = scoped(request, Deployment.objects.all(), workspace_field=VIA_PROJECT)
+    if project is not None:
+        found = found.filter(project=project)
+    return found.select_related("pipeline", "project__workspace").order_by("-updated_at", "-id")
 
 
 def deployment_list_for_pipeline(*, pipeline: Pipeline) -> QuerySet[Deployment]:

@@ -25,15 +25,17 @@ def pipeline_get(*, request, pipeline_id) -> Pipeline:
 
 
 def pipeline_list(*, project: Project) -> QuerySet[Pipeline]:
-    return project.pipelines.select_related("promoted_by").annotate(
+    return project.pipelines.select_related("promoted_by", "origin_run").annotate(
         n_deployments=Count("deployments")
     )
 
 
 def pipeline_list_versions(*, pipeline: Pipeline) -> QuerySet[Pipeline]:
     """Every version of the pipeline's name in its project, newest first."""
-    return Pipeline.objects.filter(project_id=pipeline.project_id, name=pipeline.name).order_by(
-        "-version"
+    return (
+        Pipeline.objects.filter(project_id=pipeline.project_id, name=pipeline.name)
+        .select_related("origin_run")
+        .order_by("-version")
     )
 
 

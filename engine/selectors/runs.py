@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
-from accounts.access import get_scoped_or_404
+from accounts.access import get_scoped_or_404, scoped
 from accounts.models import Workspace
 from engine.models import Experiment, Run, RunEvent
 from engine.selectors import VIA_EXPERIMENT
@@ -31,6 +31,21 @@ def run_list(*, experiment: Experiment, archived: bool = False) -> QuerySet[Run]
         "preprocessing", "feature_schema", "model_params", "error_traceback"
     ).order_by("-queued_at", "-id")
     return runs if archived else runs.filter(archived_at__isnull=True)
+
+
+# Columns the lists never show: left out of their queries.
+LIST_DEFERRED = ("preprocessing", "feature_schema", "model_params", "error_traceback", "summary")
+
+
+def run_list_visible(*, request) -> QuerySet[Run]:
+    """Every run in the caller's workspaces, newest first (the Runs page); not archived ones."""
+    runs = Run.objects.filter(archived_at__isnull=True, experiment__archived_at__isnull=True)
+    return (
+        scoped(request, runs, workspace_field=VIA_EXPERIMENT)
+        .select_related("experiment__project__workspace", "created_by")
+        .defer(*LIST_DEFERRED)
+        .order_by("-queued_at", "-id")
+    )
 
 
 def run_list_recent(*, workspace: Workspace, limit: int = 10) -> QuerySet[Run]:
@@ -61,3 +76,106 @@ def run_plot_path(*, run: Run, name: str) -> Path | None:
     filename = Path(str(plot.get("filename", ""))).name
     path = run_media_dir(run.pk) / filename
     return path if filename and path.is_file() else None
+
+
+# The experiment page's runs table: every metric of the task as a column, sortable by any of
+# them, filterable by status, plan kind and model. An experiment has tens to hundreds of runs,
+# and a metric lives in a JSON leaderboard row, so the sort and filter run in Python.
+
+TABLE_PER_PAGE = 25
+SORT_FIXED = ("created", "duration")
+
+
+def run_cv_scores(run: Run) -> dict:
+    """The chosen model's cross-validated row of the run's leaderboard (the scores its run
+    list shows); empty for a run that trained nothing."""
+    if not run.leaderboard:
+        return {}
+    row = next((r for r in run.leaderboard if r.get("model_id") == run.model_id), None)
+    return row or run.leaderboard[0]
+
+
+def run_seconds(run: Run) -> float | None:
+    if run.started_at is None:
+        return None
+    from django.utils import timezone
+
+    end = run.finished_at or timezone.now()
+    return max(0.0, (end - run.started_at).total_seconds())
+
+
+def _number(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if value == value else None  # NaN sorts nowhere
+
+
+def run_table(*, experiment: Experiment, params, archived: bool = False) -> dict:
+    """The rows, columns, filters and page of the experiment's runs table for the query
+    `params` (sort, dir, status, kind, model, page). Unknown values fall back to the default:
+    newest first, unfiltered. Archived runs are left out unless `archived`."""
+    from django.core.paginator import Paginator
+
+    from engine.capabilities import plan_kinds
+    from engine.metrics import higher_is_better, not_computed, task_metrics
+    from engine.models import RunStatus
+
+    metrics = task_metrics(experiment.task)
+    runs = experiment.runs.select_related("created_by").defer(*LIST_DEFERRED)
+    if not archived:
+        runs = runs.filter(archived_at__isnull=True)
+    runs = list(runs.order_by("-queued_at", "-id"))
+    models = sorted({run.model_id for run in runs if run.model_id})
+    kinds = plan_kinds(experiment.task)
+    chosen = {
+        "status": params.get("status", "") if params.get("status") in RunStatus.values else "",
+        "kind": params.get("kind", "") if params.get("kind") in kinds else "",
+        "model": params.get("model", "") if params.get("model") in models else "",
+    }
+    sort = params.get("sort", "")
+    sort = sort if sort in SORT_FIXED or sort in metrics else "created"
+    direction = params.get("dir", "")
+    if direction not in ("asc", "desc"):
+        direction = "desc" if sort == "created" or higher_is_better(sort) else "asc"
+
+    rows = []
+    for run in runs:
+        if chosen["status"] and run.status != chosen["status"]:
+            continue
+        if chosen["kind"] and run.plan.get("kind") != chosen["kind"]:
+            continue
+        if chosen["model"] and run.model_id != chosen["model"]:
+            continue
+        scores = run_cv_scores(run)
+        cells = [(name, scores.get(name)) for name in metrics]
+        rows.append(
+            {
+                "run": run,
+                "cells": cells,
+                "seconds": run_seconds(run),
+                "sort_values": {
+                    **{n: None if not_computed(n, v) else _number(v) for n, v in cells},
+                    "duration": run_seconds(run),
+                },
+            }
+        )
+    if sort != "created":
+        present = [r for r in rows if r["sort_values"][sort] is not None]
+        missing = [r for r in rows if r["sort_values"][sort] is None]  # last, either way
+        present.sort(key=lambda r: r["sort_values"][sort], reverse=direction == "desc")
+        rows = present + missing
+    elif direction == "asc":
+        rows.reverse()
+    page = Paginator(rows, TABLE_PER_PAGE).get_page(params.get("page"))
+    return {
+        "metrics": metrics,
+        "page": page,
+        "sort": sort,
+        "dir": direction,
+        "filters": chosen,
+        "filtered": any(chosen.values()),
+        "archived": archived,
+        "options": {"status": RunStatus.choices, "kind": kinds, "model": models},
+        "total": len(runs),
+        "any_active": any(run.is_active for run in runs),
+    }

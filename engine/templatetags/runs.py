@@ -159,3 +159,54 @@ def percent_of(share) -> str:
     if share is None:
         return ""
     return f"{float(share) * 100:.1f}%"
+
+
+# The experiment page's runs table (engine.selectors.runs.run_table).
+
+
+def _table_params(table: dict) -> dict:
+    params = {name: value for name, value in table["filters"].items() if value}
+    params.update(sort=table["sort"], dir=table["dir"], page=table["page"].number)
+    if table.get("archived"):
+        params["archived"] = "1"
+    return params
+
+
+@register.simple_tag
+def table_query(table: dict, **changes) -> str:
+    """The runs table's query string, with `changes`; an empty change drops the parameter."""
+    from django.utils.http import urlencode
+
+    params = {**_table_params(table), **changes}
+    return urlencode({name: value for name, value in params.items() if value not in ("", None)})
+
+
+@register.simple_tag
+def sort_query(table: dict, column: str) -> str:
+    """The query that sorts the table by `column`: the other way round when it already is,
+    else best first (newest first for created, longest first for duration), from page 1."""
+    from engine.metrics import higher_is_better
+
+    if table["sort"] == column:
+        direction = "asc" if table["dir"] == "desc" else "desc"
+    else:
+        direction = (
+            "desc" if column in ("created", "duration") or higher_is_better(column) else "asc"
+        )
+    return table_query(table, sort=column, dir=direction, page="")
+
+
+@register.filter
+def seconds_text(seconds) -> str:
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
+
+
+@register.filter
+def get_index(sequence, index):
+    try:
+        return sequence[int(index)]
+    except (IndexError, TypeError, ValueError):
+        return None

@@ -72,6 +72,7 @@ def resource_routes(c) -> list[tuple[str, str, dict | None]]:
         ("post", f"/api/v1/experiments/{e}/runs", {"plan": {"kind": "setup"}}),
         ("get", f"/api/v1/runs/{r}", None),
         ("get", f"/api/v1/runs/{r}/events", None),
+        ("get", f"/api/v1/runs/compare?ids={r},{r + 10**9}", None),
         ("post", f"/api/v1/runs/{r}/cancel", None),
         ("post", f"/api/v1/runs/{r}/rerun", None),
         ("get", f"/api/v1/runs/{r}/plots/auc", None),
@@ -131,6 +132,10 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("dataset_delete", args=[chain["dataset"].pk]),
         reverse("experiment_delete", args=[chain["experiment"].pk]),
         reverse("run_delete", args=[chain["run"].pk]),
+        reverse("experiment_runs", args=[chain["experiment"].pk]),
+        reverse("run_compare") + f"?ids={chain['run'].pk},{chain['run'].pk + 10**9}",
+        reverse("deployment_list") + f"?project={chain['project'].pk}",
+        reverse("dashboard") + f"?workspace={chain['workspace'].pk}",
     ]
     for url in pages:
         assert bob_client.get(url).status_code == 404, url

@@ -44,7 +44,7 @@ def test_design_a_forecast_submit_a_compare_and_see_the_forecast_plot(
         run_form.get_by_label(label).check()
     run_form.get_by_role("button", name="Submit run").click()
     expect(run_form).to_contain_text("submitted")
-    page.locator("#runs-list").get_by_role("link", name=re.compile(r"^Run \d+$")).click()
+    page.locator("#runs-list").get_by_role("link", name=re.compile(r"^Run #\d+ · compare$")).click()
 
     expect(page.locator("#run-status [data-status]")).to_have_text("Succeeded", timeout=180_000)
     expect(page.locator("#leaderboard tbody tr")).to_have_count(2)

@@ -33,7 +33,7 @@ def test_submit_a_compare_and_watch_the_progress_bar_reach_the_leaderboard(
     form.get_by_role("button", name="Submit run").click()
 
     expect(page.locator("#new-run")).to_contain_text("submitted")
-    link = page.locator("#runs-list").get_by_role("link", name=re.compile(r"^Run \d+$"))
+    link = page.locator("#runs-list").get_by_role("link", name=re.compile(r"^Run #\d+ · compare$"))
     expect(link).to_have_count(1)  # the list refreshed itself on runSubmitted
     link.click()
 

@@ -77,10 +77,10 @@ def test_submitting_the_form_with_htmx_creates_a_run_and_triggers_the_list(
     run = Run.objects.get()
     assert run.plan == {"kind": "compare", "include": ["lr", "nb"], "fold": 2, "n_select": 1}
     body = response.content.decode()
-    assert 'id="new-run"' in body and "<html" not in body and f"Run {run.pk} submitted" in body
+    assert 'id="new-run"' in body and "<html" not in body and f"{run.label} submitted" in body
 
     listing = alice_client.get(f"/experiments/{experiment.pk}/runs/", **HTMX)
-    assert f"Run {run.pk}" in listing.content.decode()
+    assert f"Run #{run.pk} · compare" in listing.content.decode()
     assert "<html" not in listing.content.decode()
 
 

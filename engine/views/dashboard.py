@@ -3,15 +3,25 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from accounts.access import permissions_in
+from accounts.access import get_scoped_or_404, permissions_in
+from accounts.models import Workspace
 from accounts.selectors import invitation_list_pending
 from engine.forms import ProjectForm
 from engine.selectors.projects import project_list
 from engine.selectors.runs import run_list_recent
 
 
-def dashboard_context(request, *, form: ProjectForm | None = None) -> dict:
-    workspace = request.workspace or None
+def _workspace_shown(request):
+    """The workspace a breadcrumb asked for (`?workspace=ID`, one the caller can see), else the
+    current one from the switcher."""
+    asked = request.GET.get("workspace", "")
+    if request.method == "GET" and asked:
+        return get_scoped_or_404(request, Workspace.objects.all(), workspace_field="pk", pk=asked)
+    return request.workspace or None
+
+
+def dashboard_context(request, *, form: ProjectForm | None = None, workspace=None) -> dict:
+    workspace = workspace or _workspace_shown(request)
     return {
         "workspace": workspace,
         "projects": project_list(request=request, workspace=workspace) if workspace else [],

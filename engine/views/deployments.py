@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,15 +21,35 @@ from engine.selectors.deployments import (
     deployment_forecast_requests,
     deployment_get,
     deployment_history,
+    deployment_list_visible,
     deployment_rollback_target,
     deployment_stats,
 )
+from engine.selectors.projects import project_get
 from engine.services import batches, deployments, predictions
 from pycaret_studio.pages import show_error
 
 DETAIL = "engine/deployments/detail.html"
 RESULT = "engine/deployments/_predict_result.html"
 ACTIVE_BATCH = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+LIST = "engine/deployments/list.html"
+PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def deployment_list(request):
+    """The top bar's Deployments: every deployment in the caller's workspaces; `?project=ID`
+    narrows it to one project (the deployment page's "Deployments" crumb)."""
+    project_id = request.GET.get("project", "")
+    project = project_get(request=request, project_id=project_id) if project_id else None
+    found = deployment_list_visible(request=request, project=project)
+    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    template = f"{LIST}#deployments-page" if request.htmx else LIST
+    page_query = f"project={project.pk}&" if project else ""
+    return render(request, template, {"page": page, "project": project, "page_query": page_query})
 
 
 def predict_fields(deployment, values: dict | None = None) -> list[dict]:

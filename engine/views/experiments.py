@@ -12,7 +12,7 @@ from engine.errors import StudioError
 from engine.forms import ExperimentDetailsForm, ExperimentForm, experiment_initial
 from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get
-from engine.selectors.runs import run_list
+from engine.selectors.runs import run_table
 from engine.services import experiments
 from pycaret_studio.pages import show_error
 
@@ -154,7 +154,7 @@ def experiment_detail(request, experiment_id: int):
         "experiment": experiment,
         "dataset": experiment.dataset,
         "project": experiment.project,
-        "runs": run_list(experiment=experiment, archived=show_archived),
+        "table": run_table(experiment=experiment, params=request.GET, archived=show_archived),
         "show_archived": show_archived,
         "n_archived": experiment.runs.filter(archived_at__isnull=False).count(),
     }

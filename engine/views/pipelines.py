@@ -41,7 +41,7 @@ def run_promote(request, run_id: int):
     url = reverse("pipeline_detail", args=[pipeline.pk])
     if request.htmx:
         return HttpResponseClientRedirect(url)
-    messages.success(request, f"Promoted run {run.pk} to {pipeline}.")
+    messages.success(request, f"Promoted {run.label} to {pipeline}.")
     return redirect(url)
 
 

@@ -12,13 +12,16 @@ from accounts.models import Workspace
 from engine.errors import StudioError
 from engine.forms import DatasetUploadForm, ProjectForm, ProjectRenameForm
 from engine.selectors.datasets import dataset_list
+from engine.selectors.deployments import deployment_list
 from engine.selectors.experiments import experiment_list
+from engine.selectors.pipelines import pipeline_list
 from engine.selectors.projects import project_get
 from engine.services import projects
 from engine.views.dashboard import dashboard_context
 from pycaret_studio.pages import show_error
 
 UNPROCESSABLE = 422
+PIPELINES_SHOWN = 10  # the newest; the Pipelines and Deployments pages list them all
 
 
 def project_context(request, project, **extra) -> dict:
@@ -30,6 +33,10 @@ def project_context(request, project, **extra) -> dict:
         "show_archived": show_archived,
         "n_archived": project.datasets.filter(archived_at__isnull=False).count()
         + project.experiments.filter(archived_at__isnull=False).count(),
+        "pipelines": pipeline_list(project=project).order_by("-created_at", "-id")[
+            :PIPELINES_SHOWN
+        ],
+        "deployments": deployment_list(project=project)[:PIPELINES_SHOWN],
         "can_write": "write" in permissions_in(request, project.workspace),
         "upload_form": DatasetUploadForm(),
         "rename_form": ProjectRenameForm(initial={"name": project.name}),
@@ -64,11 +71,13 @@ def project_create(request):
             show_error(request, exc, form=form)
         else:
             if request.htmx:
-                return render(request, "engine/dashboard.html#projects", dashboard_context(request))
+                context = dashboard_context(request, workspace=workspace)
+                return render(request, "engine/dashboard.html#projects", context)
             messages.success(request, f"Project “{project.name}” created.")
             return redirect("project_detail", project_id=project.pk)
     template = "engine/dashboard.html#projects" if request.htmx else "engine/dashboard.html"
-    return render(request, template, dashboard_context(request, form=form), status=UNPROCESSABLE)
+    context = dashboard_context(request, form=form, workspace=workspace)
+    return render(request, template, context, status=UNPROCESSABLE)
 
 
 @login_required

@@ -4,33 +4,55 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     HttpResponseClientRedirect,
     HttpResponseStopPolling,
+    push_url,
     trigger_client_event,
 )
 
 from accounts.access import permissions_in, require
 from engine.errors import InvalidInput, StudioError
 from engine.forms import RunPlanForm, plan_initial, plan_leftovers
+from engine.selectors.comparisons import compare_ids
+from engine.selectors.comparisons import run_compare as run_comparison
 from engine.selectors.experiments import experiment_get
-from engine.selectors.runs import run_events_recent, run_get, run_list, run_plot_path
+from engine.selectors.runs import (
+    run_events_recent,
+    run_get,
+    run_list_visible,
+    run_plot_path,
+    run_table,
+)
 from engine.services import runs
 from pycaret_studio.pages import show_error
 
 DETAIL = "engine/runs/detail.html"
 RUNS_BLOCK = "engine/runs/_experiment_runs.html"
+RUNS_PAGE = "engine/runs/list.html"
+PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def run_list_all(request):
+    """The top bar's Runs: the caller's runs across their workspaces, newest first."""
+    page = Paginator(run_list_visible(request=request), PER_PAGE).get_page(request.GET.get("page"))
+    template = f"{RUNS_PAGE}#runs-page" if request.htmx else RUNS_PAGE
+    return render(request, template, {"page": page})
 
 
 def _experiment_runs_context(request, experiment, form=None, submitted=None) -> dict:
     show_archived = request.GET.get("archived") == "1"
     return {
         "experiment": experiment,
-        "runs": run_list(experiment=experiment, archived=show_archived),
+        "table": run_table(experiment=experiment, params=request.GET, archived=show_archived),
         "show_archived": show_archived,
         "run_form": form or RunPlanForm(task=experiment.task),
         "submitted": submitted,
@@ -40,9 +62,22 @@ def _experiment_runs_context(request, experiment, form=None, submitted=None) -> 
 @login_required
 @require_GET
 def experiment_runs(request, experiment_id: int):
-    """The runs list alone; it refreshes on `runSubmitted` and while a run is active."""
+    """The runs table alone, sorted, filtered and paged by the query; it refreshes on
+    `runSubmitted` and while a run is active. A sort, filter or page click (anything but that
+    refresh) pushes the experiment page's URL with the same query, which renders the same
+    table; without htmx, this URL redirects there."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
-    return render(request, f"{RUNS_BLOCK}#runs-list", _experiment_runs_context(request, experiment))
+    page_url = reverse("experiment_detail", kwargs={"experiment_id": experiment.pk})
+    query = urlencode([(name, value) for name, value in request.GET.items() if value])
+    if query:
+        page_url = f"{page_url}?{query}"
+    if not request.htmx:
+        return redirect(page_url)
+    context = _experiment_runs_context(request, experiment)
+    response = render(request, f"{RUNS_BLOCK}#runs-list", context)
+    if request.htmx.trigger != "runs-list":
+        response = push_url(response, page_url)
+    return response
 
 
 def _plan_error_messages(exc: StudioError) -> list[str]:
@@ -148,7 +183,7 @@ def run_rerun(request, run_id: int):
         context = _detail_context(request, run)
         context["status_error"] = exc.message
         return render(request, f"{DETAIL}#status", context, status=status)
-    messages.success(request, f"Run {new_run.pk} submitted with the same plan as run {run.pk}.")
+    messages.success(request, f"{new_run.label} submitted with the same plan as {run.label}.")
     url = reverse("run_detail", kwargs={"run_id": new_run.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -188,3 +223,21 @@ def run_plot(request, run_id: int, name: str):
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = f'inline; filename="run-{run.pk}-{path.name}"'
     return response
+
+
+COMPARE = "engine/runs/compare.html"
+
+
+@login_required
+@require_GET
+def run_compare(request):
+    """2 to 5 runs side by side: `?ids=1,2,3` (or one `ids` per run, as the runs table's
+    checkboxes send them). Too few or too many ids: the page says so, with a 422."""
+    try:
+        run_ids = compare_ids(request.GET.getlist("ids"))
+    except StudioError as exc:
+        template = f"{COMPARE}#compare-body" if request.htmx else COMPARE
+        return render(request, template, {"error": exc.message}, status=exc.status)
+    comparison = run_comparison(request=request, run_ids=run_ids)
+    template = f"{COMPARE}#compare-body" if request.htmx else COMPARE
+    return render(request, template, {"comparison": comparison})
