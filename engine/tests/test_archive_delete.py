@@ -122,7 +122,7 @@ def test_archived_runs_leave_the_experiment_page_and_its_fragment(alice_client, 
     both = alice_client.get(
         reverse("experiment_runs", args=[experiment.pk]) + "?archived=1", **HTMX
     ).content.decode()
-    assert f'data-run-id="{archived.pk}"' in both and "?archived=1" in both  # polling keeps it
+    assert f'data-run-id="{archived.pk}"' in both and "archived=1" in both  # polling keeps it
 
 
 def test_the_api_lists_hide_archived_items_unless_asked(alice_client, experiment):
