@@ -117,18 +117,39 @@ def environment(exp: Any, dataset_sha256: str) -> dict[str, Any]:
 
 def feature_schema(
     data: pd.DataFrame, target: str | None, options: SetupOptions
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The input columns the saved pipeline expects, in dataset order."""
     ignored = set(options.ignore_features or [])
-    return [
-        {
+    schema = []
+    for column in data.columns:
+        if column == target or column in ignored:
+            continue
+        kind = feature_kind(data[column], column, options)
+        feature: dict[str, Any] = {
             "name": str(column),
             "dtype": str(data[column].dtype),
-            "kind": feature_kind(data[column], column, options),
+            "kind": kind,
         }
-        for column in data.columns
-        if column != target and column not in ignored
-    ]
+        if kind == "categorical":
+            categories = training_categories(data[column])
+            if categories is not None:
+                feature["categories"] = categories
+        schema.append(feature)
+    return schema
+
+
+# A categorical column with more distinct values than this is not listed (an id, free text):
+# its predictions are not checked for unseen categories.
+MAX_LISTED_CATEGORIES = 500
+
+
+def training_categories(series: pd.Series) -> list[str] | None:
+    """The distinct values of a categorical training column, as text and sorted, so a predict
+    request can say which of its values the model never saw; None past the cap."""
+    values = series.dropna().unique()
+    if len(values) > MAX_LISTED_CATEGORIES:
+        return None
+    return sorted({str(to_jsonable(v)) for v in values})
 
 
 def target_classes(data: pd.DataFrame, target: str, task: str) -> list[Any]:

@@ -81,9 +81,14 @@ def deployment_rollback_target(deployment: Deployment) -> Pipeline | None:
 
 
 def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dict[str, Any]:
-    """Requests, rows, errors and p50/p95 latency over the last `hours`."""
+    """Requests, rows, errors and p50/p95 latency over the last `hours`.
+
+    Rows count every scored row, batch CSVs' too (`batch_rows` says how many of them came
+    from batches); requests, errors and latency are the predict calls'."""
     since = timezone.now() - timedelta(hours=hours)
-    recent = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
+    logged = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
+    batch_rows = logged.filter(source="batch").aggregate(rows=Sum("n_rows"))["rows"] or 0
+    recent = logged.exclude(source="batch")
     totals = recent.aggregate(requests=Count("id"), rows=Sum("n_rows"))
     ok = recent.filter(status_code=200)
     errors = totals["requests"] - ok.count()
@@ -93,7 +98,8 @@ def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dic
     return {
         "hours": hours,
         "requests": totals["requests"] or 0,
-        "rows": totals["rows"] or 0,
+        "rows": (totals["rows"] or 0) + batch_rows,
+        "batch_rows": batch_rows,
         "errors": errors,
         "p50_ms": _percentile(latencies, 50),
         "p95_ms": _percentile(latencies, 95),
