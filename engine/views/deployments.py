@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
@@ -17,11 +18,13 @@ from engine.selectors.deployments import (
     batch_get,
     batch_list,
     deployment_drift_report,
+    deployment_example_row,
     deployment_forecast_requests,
     deployment_get,
     deployment_history,
     deployment_rollback_target,
     deployment_stats,
+    deployment_traffic,
 )
 from engine.services import batches, deployments, predictions
 from pycaret_studio.pages import show_error
@@ -29,6 +32,11 @@ from pycaret_studio.pages import show_error
 DETAIL = "engine/deployments/detail.html"
 RESULT = "engine/deployments/_predict_result.html"
 ACTIVE_BATCH = (RunStatus.QUEUED, RunStatus.RUNNING)
+SNIPPET_LANGUAGES = [
+    ("curl", "curl"),
+    ("python", "Python (requests)"),
+    ("javascript", "JavaScript (fetch)"),
+]
 
 
 def predict_fields(deployment, values: dict | None = None) -> list[dict]:
@@ -75,6 +83,13 @@ def _context(request, deployment, **extra) -> dict:
         "history": deployment_history(deployment=deployment),
         "rollback_to": deployment_rollback_target(deployment),
         "stats": deployment_stats(deployment=deployment),
+        "traffic": deployment_traffic(deployment=deployment),
+        "example_row": deployment_example_row(deployment=deployment),
+        "pipeline_filename": downloads.pipeline_filename(pipeline),
+        "snippet_languages": SNIPPET_LANGUAGES,
+        "predict_url": request.build_absolute_uri(
+            reverse("api:deployment_predict", kwargs={"slug": deployment.slug})
+        ),
         "batches": batch_list(deployment=deployment),
         "fields": predict_fields(deployment),
         "can_deploy": "deploy" in allowed,
