@@ -55,3 +55,27 @@ def p_clause(value: Any) -> str:
     if text == "—":
         return ""
     return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """ "1 row", "2 rows": a count with its noun in the right number."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+# Whole numbers in this range read as years ("2007"), never with a thousands separator.
+YEAR_RANGE = (1000, 2100)
+
+
+def looks_like_year_or_id(value: Any, name: str = "") -> bool:
+    """Whether `value` (of a column called `name`) is a year or an identifier, which print
+    without thousands separators: a column named like year/id, or a whole number 1000–2100."""
+    import re
+
+    if re.search(r"(^|[^a-z])(year|yr|id|code|zip)s?($|[^a-z])", str(name).lower()):
+        return True
+    number = _number(value)
+    return (
+        number is not None
+        and math.isfinite(number)
+        and YEAR_RANGE[0] <= abs(number) <= YEAR_RANGE[1]
+    )

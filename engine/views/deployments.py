@@ -49,7 +49,7 @@ def predict_fields(deployment, values: dict | None = None) -> list[dict]:
         profile = dataset.column(feature["name"]) or {}
         default = ""
         if kind == "numeric" and profile.get("mean") is not None:
-            default = f"{profile['mean']:.6g}"
+            default = _typical_number(profile, feature)
         elif profile.get("top"):
             default = str(profile["top"][0].get("value", ""))
         fields.append(
@@ -60,11 +60,25 @@ def predict_fields(deployment, values: dict | None = None) -> list[dict]:
                 "kind": kind,
                 "dtype": feature.get("dtype", ""),
                 "input_type": "number" if kind == "numeric" else "text",
+                "step": "1" if _is_integer(feature) else "any",
                 "value": (values or {}).get(f"feature_{index}", default),
                 "choices": [str(t.get("value")) for t in profile.get("top", [])[:20]],
             }
         )
     return fields
+
+
+def _typical_number(profile: dict, feature: dict) -> str:
+    """The prefill of a numeric input: the mean, rounded to a whole number for an integer
+    column (a mean year of 2008.03 prefills 2008)."""
+    mean = profile["mean"]
+    if _is_integer(feature):
+        return str(round(mean))
+    return f"{mean:.6g}"
+
+
+def _is_integer(feature: dict) -> bool:
+    return str(feature.get("dtype", "")).lower().startswith(("int", "uint"))
 
 
 def _context(request, deployment, **extra) -> dict:
