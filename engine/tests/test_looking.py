@@ -102,3 +102,16 @@ def test_side_cards_keep_their_own_height():
     css = (Path(__file__).resolve().parents[2] / "static/css/studio.css").read_text()
     block = css.split("/* === h3: trust, plots, deployment page, looking right === */", 1)[1]
     assert ".layout-sidebar > aside" in block and "align-self: start" in block
+
+
+def test_one_row_with_a_target_reads_1_row_has_and_is_still_a_data_failure():
+    from copilots.rules import failures
+    from engine.plans import SetupOptions
+    from engine.runner.checks import check_inputs
+    from engine.runner.errors import DataError
+
+    frame = pd.DataFrame({"x": range(12), "y": [1.0] + [None] * 11})
+    with pytest.raises(DataError) as caught:
+        check_inputs(data=frame, task="regression", target="y", options=SetupOptions())
+    assert str(caught.value).startswith("Only 1 row has a target value")
+    assert failures.classify("DataError", str(caught.value))[0] == "DATA"
