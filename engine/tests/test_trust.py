@@ -15,7 +15,16 @@ from engine.services.batches import batch_execute
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
 from engine.templatetags.deploy import pclause, pvalue
-from engine.tests.factories import HTMX, as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import (
+    HTMX,
+    as_records,
+    labels_frame,
+    make_dataset,
+    make_experiment,
+    make_project,
+    make_succeeded_run,
+    sample_rows,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
@@ -176,3 +185,27 @@ def test_the_copilots_write_p_values_the_same_way():
 def test_metrics_print_four_decimals():
     assert numbers.metric(0.94671) == "0.9467" and numbers.metric(3) == "3"
     assert numbers.metric(None) == "" and numbers.metric(float("nan")) == "nan"
+
+
+# The experiment page's "Run N submitted: Queued…" notice follows the polled runs list.
+
+
+def test_the_submitted_notice_can_follow_the_runs_status(alice, alice_client, bob_client):
+    from engine.models import RunStatus
+
+    project = make_project(alice)
+    dataset = make_dataset(project, labels_frame(), name="labels.csv")
+    experiment = make_experiment(dataset, target="target", setup={"fold": 2})
+    url = reverse("run_create", args=[experiment.pk])
+    response = alice_client.post(url, {"kind": "create", "model_id": "lr"}, **HTMX)
+    assert response.status_code == 200
+    run = experiment.runs.get()
+    body = response.content.decode()
+    assert f'data-submitted-run="{run.pk}"' in body and "<html" not in body
+    run.status = RunStatus.SUCCEEDED
+    run.save(update_fields=["status"])
+    listing = alice_client.get(reverse("experiment_runs", args=[experiment.pk]), **HTMX)
+    assert (
+        f'<tr data-run-id="{run.pk}" data-status-detail="Succeeded.">' in listing.content.decode()
+    )
+    assert bob_client.get(reverse("experiment_runs", args=[experiment.pk])).status_code == 404
