@@ -36,3 +36,20 @@ def batch_output(batch: BatchPrediction) -> FileResponse:
         content_type="text/csv",
         missing="This batch has no output (yet).",
     )
+
+
+def pipeline_filename(pipeline) -> str:
+    """ "churn-v3.pkl": the name a downloaded pipeline gets."""
+    from django.utils.text import slugify
+
+    return f"{slugify(pipeline.name) or 'pipeline'}-v{pipeline.version}.pkl"
+
+
+def pipeline_artifact(pipeline) -> FileResponse:
+    """The pipeline's .pkl as PyCaret saved it; its sha256 is on the page to check it against."""
+    return _attachment(
+        pipeline.artifact_path,
+        filename=pipeline_filename(pipeline),
+        content_type="application/octet-stream",
+        missing="The pipeline's file is missing on the server.",
+    )

@@ -346,9 +346,12 @@ class PredictionRequest(models.Model):
     horizon = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.FloatField(default=0)
     status_code = models.PositiveSmallIntegerField(default=200)
+    # "api" for a predict call (the page's form too); "batch" for one chunk of a batch CSV.
+    source = models.CharField(max_length=8, default="api")
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["deployment", "created_at"], name="request_recent")]
 
     def __str__(self) -> str:
         if self.horizon is not None:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.numbers import plural
+
 # The first cross-validation fold trains on at least this many points.
 MIN_WINDOW = 3
 SHOWN = 3
@@ -194,7 +196,7 @@ def build_series(frame: pd.DataFrame, *, date_column: str, target: str) -> pd.Se
     repeated = ordered[ordered.duplicated(keep=False)]
     if len(repeated):
         counts = repeated.value_counts(sort=False)
-        shown = [f"{_stamp(when)} ({n} rows)" for when, n in counts.items()]
+        shown = [f"{_stamp(when)} ({plural(n, 'row')})" for when, n in counts.items()]
         raise SeriesProblem(
             f"Dates repeat in '{date_column}': {_shown(shown)}. Each date must appear once; "
             "aggregate the rows of a date first.",

@@ -88,6 +88,11 @@ urlpatterns = [
     path("pipelines/<int:pipeline_id>/", pipelines.pipeline_detail, name="pipeline_detail"),
     path("pipelines/<int:pipeline_id>/deploy/", pipelines.pipeline_deploy, name="pipeline_deploy"),
     path("deployments/", deployments.deployment_list, name="deployment_list"),
+    path(
+        "pipelines/<int:pipeline_id>/download/",
+        pipelines.pipeline_download,
+        name="pipeline_download",
+    ),
     path("deployments/<slug:slug>/", deployments.deployment_detail, name="deployment_detail"),
     path(
         "deployments/<slug:slug>/predict/",

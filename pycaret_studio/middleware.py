@@ -74,3 +74,40 @@ class RequestIdMiddleware:
         from pycaret_studio.api import api
 
         return api.on_exception(request, exception)
+
+
+class HtmxMessagesMiddleware:
+    """Flash messages of an HTMX request appear in that same response.
+
+    A view that adds a message and answers with a fragment would otherwise leave the message
+    for the next full page, where it no longer matches what the user sees. For an HTMX answer
+    that swaps content (not a redirect), the pending messages are rendered into the page's
+    messages container with an out-of-band swap. A client-side redirect keeps them for the
+    page it goes to.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or is_api(request):
+            return response
+        status = response.status_code
+        if response.streaming or status == 204 or 300 <= status < 400:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if any(h in response for h in ("HX-Redirect", "HX-Location", "HX-Refresh")):
+            return response
+        from django.contrib.messages import get_messages
+        from django.template.loader import render_to_string
+
+        pending = list(get_messages(request))
+        if pending:
+            response.content += render_to_string(
+                "_messages.html", {"messages": pending, "oob": True}, request=request
+            ).encode()
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After both: it reads request.htmx and renders pending messages before they are stored.
+    "pycaret_studio.middleware.HtmxMessagesMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
     # Last, so it sees the login view's answer and turns a locked-out attempt into its page.
     "axes.middleware.AxesMiddleware",

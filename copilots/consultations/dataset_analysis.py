@@ -30,6 +30,7 @@ from copilots.rules.leakage import leakage_risks, leakage_suspects
 from copilots.rules.risks import risk, sort_risks
 from copilots.rules.targets import disqualified_columns, infer_task, rank_targets
 from engine.models import Dataset
+from engine.numbers import plural
 
 TYPE = "dataset_analysis"
 ROLE = "dataset analyst copilot"
@@ -271,7 +272,9 @@ def deterministic_risks(evidence: dict[str, Any]) -> list[dict[str, str]]:
 
 def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     d, f = evidence["dataset"], evidence["findings"]
-    sentences = [f"{d['name']} has {d['n_rows']} rows and {d['n_cols']} columns."]
+    sentences = [
+        f"{d['name']} has {plural(d['n_rows'], 'row')} and {plural(d['n_cols'], 'column')}."
+    ]
     recommendations: list[str] = []
     target = f.get("target")
     if target:

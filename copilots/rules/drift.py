@@ -7,6 +7,7 @@ from typing import Any
 
 from copilots.numbers import fmt
 from copilots.rules.risks import risk, sort_risks
+from engine.numbers import p_clause
 
 RETRAIN, WATCH, NO_ACTION, NO_REPORT = "retrain", "watch", "no action", "no report"
 
@@ -17,7 +18,7 @@ def measure(feature: dict[str, Any]) -> str:
     text = f"{test} {fmt(feature.get('statistic'))}"
     p_value = feature.get("p_value")
     if p_value is not None:
-        text += ", p < 0.0001" if p_value < 0.0001 else f", p = {fmt(p_value)}"
+        text += f", {p_clause(p_value)}"
     return text
 
 

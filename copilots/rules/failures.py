@@ -16,6 +16,7 @@ _DATA_HINTS = (
     "at least two classes",
     "holds complex",
     "rows have a target value",
+    "row has a target value",
     "empty",
 )
 _CONFIG_HINTS = (

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.numbers import plural
 from engine.plans import SetupOptions
 from engine.runner.errors import ConfigError, DataError
 
@@ -209,13 +210,16 @@ def check_inputs(
         checked.data = data.loc[y.notna()]
         checked.dropped_missing_target = n_missing
         checked.warnings.append(
-            f"Dropped {n_missing} rows whose target {target!r} is missing "
-            f"({len(checked.data)} rows left)"
+            f"Dropped {plural(n_missing, 'row')} whose target {target!r} is missing "
+            f"({plural(len(checked.data), 'row')} left)"
         )
         y = checked.data[target]
     n_rows = len(checked.data)
     if n_rows < MIN_ROWS:
-        raise DataError(f"Only {n_rows} rows have a target value; a run needs at least {MIN_ROWS}")
+        have = "has" if n_rows == 1 else "have"
+        raise DataError(
+            f"Only {plural(n_rows, 'row')} {have} a target value; a run needs at least {MIN_ROWS}"
+        )
 
     ignored = set(options.ignore_features or [])
     features = [c for c in checked.data.columns if c != target and c not in ignored]
@@ -248,7 +252,9 @@ def check_unsupervised_inputs(*, data: Any, options: SetupOptions) -> CheckedInp
         raise DataError("The dataset is empty")
     _check_columns(data, None, options)
     if len(data) < MIN_ROWS:
-        raise DataError(f"The dataset has {len(data)} rows; a run needs at least {MIN_ROWS}")
+        raise DataError(
+            f"The dataset has {plural(len(data), 'row')}; a run needs at least {MIN_ROWS}"
+        )
     ignored = set(options.ignore_features or [])
     features = [c for c in data.columns if c not in ignored]
     if not features:

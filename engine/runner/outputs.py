@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import platform
 from collections.abc import Callable, Iterable, Mapping
@@ -70,7 +71,13 @@ def save_plots(
             if drawn and name in drawn:
                 drawn[name](target)
             else:
-                produced = exp.plot_model(model, plot=name, save=str(work_dir), verbose=False)
+                produced = exp.plot_model(
+                    model,
+                    plot=name,
+                    save=str(work_dir),
+                    verbose=False,
+                    plot_kwargs=plot_kwargs(exp, name),
+                )
                 source = Path(produced)
                 if not source.is_absolute():
                     source = work_dir / source.name
@@ -91,6 +98,52 @@ def save_plots(
             plt.close("all")
         progress.step()
     return saved
+
+
+# Plots that label the classes: PyCaret draws them on the label-encoded target (0, 1, 2...),
+# so they get the class names to print instead.
+CLASS_NAMED_PLOTS = ("confusion_matrix", "class_report", "error")
+
+
+def class_names(exp: Any) -> list[str] | None:
+    """The target's class names in the label encoder's order (0, 1, 2...), or None when the
+    pipeline has no label encoder (the labels are already what the plot prints)."""
+    from pycaret.utils.generic import get_label_encoder
+
+    encoder = get_label_encoder(getattr(exp, "pipeline", None))
+    if encoder is None:
+        return None
+    return [str(to_jsonable(c)) for c in encoder.classes_]
+
+
+def plot_kwargs(exp: Any, name: str) -> dict[str, Any] | None:
+    """What plot_model gets as `plot_kwargs` for plot `name`: the class names, where it
+    labels classes."""
+    if name not in CLASS_NAMED_PLOTS:
+        return None
+    try:
+        names = class_names(exp)
+    except Exception:  # a pipeline without steps: PyCaret's own labels then
+        return None
+    return {"classes": names} if names else None
+
+
+def tuning_trials(tuner: Any, metric: str) -> list[dict[str, Any]]:
+    """Each tuning trial's mean cross-validated score on `metric`, in trial order, from the
+    search's cv_results_. sklearn negates a lower-is-better score; it is turned back here."""
+    from engine.metrics import higher_is_better
+
+    results = getattr(tuner, "cv_results_", None) or {}
+    scores = list(results.get("mean_test_score", []))
+    flip = not higher_is_better(metric) and all(
+        isinstance(s, int | float) and s <= 0 for s in scores if s == s
+    )
+    trials = []
+    for i, score in enumerate(scores):
+        value = to_jsonable(score)
+        finite = isinstance(value, int | float) and math.isfinite(value)
+        trials.append({"trial": i + 1, "score": (-value if flip else value) if finite else None})
+    return trials
 
 
 def save_artifact(exp: Any, model: Any, work_dir: Path) -> tuple[str, str]:
@@ -117,18 +170,39 @@ def environment(exp: Any, dataset_sha256: str) -> dict[str, Any]:
 
 def feature_schema(
     data: pd.DataFrame, target: str | None, options: SetupOptions
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The input columns the saved pipeline expects, in dataset order."""
     ignored = set(options.ignore_features or [])
-    return [
-        {
+    schema = []
+    for column in data.columns:
+        if column == target or column in ignored:
+            continue
+        kind = feature_kind(data[column], column, options)
+        feature: dict[str, Any] = {
             "name": str(column),
             "dtype": str(data[column].dtype),
-            "kind": feature_kind(data[column], column, options),
+            "kind": kind,
         }
-        for column in data.columns
-        if column != target and column not in ignored
-    ]
+        if kind == "categorical":
+            categories = training_categories(data[column])
+            if categories is not None:
+                feature["categories"] = categories
+        schema.append(feature)
+    return schema
+
+
+# A categorical column with more distinct values than this is not listed (an id, free text):
+# its predictions are not checked for unseen categories.
+MAX_LISTED_CATEGORIES = 500
+
+
+def training_categories(series: pd.Series) -> list[str] | None:
+    """The distinct values of a categorical training column, as text and sorted, so a predict
+    request can say which of its values the model never saw; None past the cap."""
+    values = series.dropna().unique()
+    if len(values) > MAX_LISTED_CATEGORIES:
+        return None
+    return sorted({str(to_jsonable(v)) for v in values})
 
 
 def target_classes(data: pd.DataFrame, target: str, task: str) -> list[Any]:

@@ -19,7 +19,7 @@ class RunResult:
     artifact_sha256: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
     preprocessing: dict[str, Any] = field(default_factory=dict)
-    feature_schema: list[dict[str, str]] = field(default_factory=list)
+    feature_schema: list[dict[str, Any]] = field(default_factory=list)
     model_params: dict[str, Any] = field(default_factory=dict)
     target_classes: list[Any] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from engine.plans import (
     Plan,
     TunePlan,
 )
+from engine.runner import outputs
 from engine.runner.compare_hook import CompareMonitor
 from engine.runner.errors import ConfigError
 from engine.runner.estimators import build_estimator, check_model_id
@@ -291,6 +292,7 @@ class Trainer:
             "original_row": base_row,
             "tuned_row": tuned_row,
             "best_params": best_params,
+            "trials": outputs.tuning_trials(tuner, metric),
         }
         verdict = "kept the original model" if kept_original else "kept the tuned model"
         self.sink.event(

@@ -98,8 +98,9 @@ class PredictIn(Schema):
 class PredictOut(Schema):
     predictions: list[dict[str, Any]] = Field(
         ...,
-        description="Classification: {label, score} where score is the probability of the "
-        "predicted label. Regression: {label, value}, both the predicted value. Clustering: "
+        description="Classification: {label, score, probabilities} where score is the "
+        "probability of the predicted label and probabilities maps every class to its "
+        "probability. Regression: {label, value}, both the predicted value. Clustering: "
         '{label} such as "Cluster 2". Anomaly detection: {label, score}, label 1 for an '
         "anomaly and score the detector's anomaly score. Time series: {period, value, lower?, "
         "upper?}, one per period, lower and upper bounding a 90% prediction interval where "
@@ -108,6 +109,12 @@ class PredictOut(Schema):
     pipeline_id: int
     version: int
     ignored_columns: list[str]
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Values the model never saw in training, one entry per categorical column: "
+        "{column, values, rows, message}. Those rows were still scored, as if the value were "
+        "missing.",
+    )
 
 
 class DriftFeatureOut(Schema):
@@ -139,7 +146,8 @@ class DriftOut(Schema):
 class StatsOut(Schema):
     hours: int
     requests: int
-    rows: int
+    rows: int = Field(..., description="Rows scored: by predict calls and by batch CSVs.")
+    batch_rows: int = Field(0, description="Of `rows`, how many were scored in batch CSVs.")
     errors: int
     p50_ms: float | None
     p95_ms: float | None

@@ -89,9 +89,14 @@ def deployment_rollback_target(deployment: Deployment) -> Pipeline | None:
 
 
 def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dict[str, Any]:
-    """Requests, rows, errors and p50/p95 latency over the last `hours`."""
+    """Requests, rows, errors and p50/p95 latency over the last `hours`.
+
+    Rows count every scored row, batch CSVs' too (`batch_rows` says how many of them came
+    from batches); requests, errors and latency are the predict calls'."""
     since = timezone.now() - timedelta(hours=hours)
-    recent = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
+    logged = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
+    batch_rows = logged.filter(source="batch").aggregate(rows=Sum("n_rows"))["rows"] or 0
+    recent = logged.exclude(source="batch")
     totals = recent.aggregate(requests=Count("id"), rows=Sum("n_rows"))
     ok = recent.filter(status_code=200)
     errors = totals["requests"] - ok.count()
@@ -101,7 +106,8 @@ def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dic
     return {
         "hours": hours,
         "requests": totals["requests"] or 0,
-        "rows": totals["rows"] or 0,
+        "rows": (totals["rows"] or 0) + batch_rows,
+        "batch_rows": batch_rows,
         "errors": errors,
         "p50_ms": _percentile(latencies, 50),
         "p95_ms": _percentile(latencies, 95),
@@ -199,3 +205,89 @@ def _compute_drift(pipeline: Pipeline, dataset, samples) -> dict[str, Any]:
         current_predictions=predictions if target is not None else None,
         prediction_kind="categorical" if pipeline.task == "classification" else "numeric",
     )
+
+
+# The deployment page's traffic chart and API examples.
+
+TRAFFIC_DAYS = 7
+TRAFFIC_MAX_REQUESTS = 50_000
+
+
+def deployment_traffic(*, deployment: Deployment, days: int = TRAFFIC_DAYS) -> list[dict[str, Any]]:
+    """Predict calls per hour over the last `days`, oldest first, one entry per hour (empty
+    hours too): {hour, requests, errors, p50_ms, p95_ms}. Batch chunks are not calls.
+
+    Bounded: the newest TRAFFIC_MAX_REQUESTS calls of the window, read through the
+    (deployment, created_at) index."""
+    now = timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(days=days)
+    rows = list(
+        PredictionRequest.objects.filter(deployment=deployment, created_at__gte=start)
+        .exclude(source="batch")
+        .order_by("-created_at")
+        .values_list("created_at", "status_code", "latency_ms")[:TRAFFIC_MAX_REQUESTS]
+    )
+    hours = [start + timedelta(hours=i) for i in range(days * 24)]
+    buckets: dict[int, list] = {}
+    for created_at, status_code, latency_ms in rows:
+        index = int((created_at - start).total_seconds() // 3600)
+        if 0 <= index < len(hours):
+            buckets.setdefault(index, []).append((status_code, latency_ms))
+    traffic = []
+    for i, hour in enumerate(hours):
+        calls = buckets.get(i, [])
+        latencies = sorted(ms for status, ms in calls if status == 200)
+        traffic.append(
+            {
+                "hour": hour,
+                "requests": len(calls),
+                "errors": sum(1 for status, _ in calls if status != 200),
+                "p50_ms": _percentile(latencies, 50),
+                "p95_ms": _percentile(latencies, 95),
+            }
+        )
+    return traffic
+
+
+def deployment_example_row(*, deployment: Deployment) -> dict[str, Any]:
+    """A real input row for the API examples: the first row of the training data, with the
+    pipeline's features only (JSON-safe); {} when the data cannot be read."""
+    pipeline = deployment.pipeline
+    if pipeline.task == "time_series":
+        return {}
+    key = f"example-row:{pipeline.pk}"
+    row = cache.get(key)
+    if row is None:
+        row = _first_row(pipeline)
+        cache.set(key, row, 3600)
+    return row
+
+
+def _first_row(pipeline: Pipeline) -> dict[str, Any]:
+    import math
+    from datetime import date, datetime
+
+    import pyarrow.parquet as pq
+
+    from engine.selectors.datasets import dataset_parquet_path
+
+    names = [f["name"] for f in pipeline.feature_schema]
+    try:
+        source = pq.ParquetFile(dataset_parquet_path(pipeline.origin_run.experiment.dataset))
+        columns = [n for n in names if n in source.schema_arrow.names]
+        batch = next(source.iter_batches(batch_size=1, columns=columns))
+        first = batch.to_pylist()[0]
+    except (OSError, StopIteration, ValueError, IndexError):
+        return {}
+    row = {}
+    for name in names:
+        value = first.get(name)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = None
+        elif not isinstance(value, str | int | float | bool | type(None)):
+            value = str(value)
+        row[name] = value
+    return row

@@ -11,6 +11,7 @@ import csv
 import logging
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from engine.ingest import IngestError
 from engine.ingest.sniff import TextFormat, sniff_text
 from engine.models import BatchPrediction, Deployment, Pipeline, RunStatus
 from engine.services.deployments import deployment_inactive_error
-from engine.services.predictions import load_serving_pipeline
+from engine.services.predictions import load_serving_pipeline, log_batch_chunk
 from engine.storage import batch_dir, media_path, media_relative
 from engine.uploads import max_upload_bytes, too_large_message
 
@@ -259,7 +260,14 @@ def _score_file(batch: BatchPrediction, source: Path, target: Path) -> int:
                     max_rows=len(cells),
                     row_label=lambda i, start=start: f"Line {start + i + 2 + fmt.skip_rows}",
                 )
+                chunk_started = time.perf_counter()
                 predictions = serving.predict(loaded, prepared.frame, task=pipeline.task)
+                log_batch_chunk(
+                    deployment_id=batch.deployment_id,
+                    prepared=prepared,
+                    predictions=predictions,
+                    latency_ms=(time.perf_counter() - chunk_started) * 1000,
+                )
                 for row, prediction in zip(
                     cells.itertuples(index=False, name=None), predictions, strict=True
                 ):

@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from engine.errors import Conflict, InvalidInput
 from engine.models import Dataset, Experiment, Project
+from engine.numbers import plural
 from engine.plans import (
     SUPERVISED_ONLY_OPTIONS,
     TARGET_TASKS,
@@ -182,7 +183,7 @@ def _check_target(
     fold = options.fold if options is not None else SetupOptions().fold
     small = sorted((n, str(v)) for v, n in counts.items() if n < fold)
     if small:
-        shown = ", ".join(f"'{v}' ({n} rows)" for n, v in small[:SHOWN_CLASSES])
+        shown = ", ".join(f"'{v}' ({plural(n, 'row')})" for n, v in small[:SHOWN_CLASSES])
         more = f" and {len(small) - SHOWN_CLASSES} more" if len(small) > SHOWN_CLASSES else ""
         warnings.append(
             f"{len(small)} class(es) of '{target}' have fewer rows than fold={fold}: "

@@ -138,6 +138,9 @@ def deployment_predict(
         "pipeline_id": pipeline.pk,
         "version": pipeline.version,
         "ignored_columns": prepared.ignored_columns if prepared is not None else [],
+        "warnings": (
+            serving.unseen_categories(prepared, pipeline.feature_schema) if prepared else []
+        ),
     }
 
 
@@ -156,6 +159,38 @@ def check_horizon(fh: Any, *, rows: Any = None, last: str | None = None) -> int:
     if isinstance(fh, bool) or not isinstance(fh, int) or not 1 <= fh <= MAX_HORIZON:
         raise serving.InputError(f"fh must be a whole number from 1 to {MAX_HORIZON}, not {fh!r}.")
     return fh
+
+
+def log_batch_chunk(
+    *,
+    deployment_id: int,
+    prepared: serving.PreparedRows,
+    predictions: list[dict],
+    latency_ms: float,
+) -> None:
+    """Log one scored chunk of a batch CSV like a request (source "batch"): its rows count in
+    the deployment's statistics, and a sample of them feeds the drift report."""
+    n_rows = len(predictions)
+    if n_rows > SAMPLES_PER_REQUEST:
+        indices = sorted(random.sample(range(n_rows), SAMPLES_PER_REQUEST))
+    else:
+        indices = list(range(n_rows))
+    prediction_log._write(
+        [
+            LogEntry(
+                deployment_id=deployment_id,
+                created_at=timezone.now(),
+                n_rows=n_rows,
+                horizon=None,
+                latency_ms=latency_ms,
+                status=200,
+                prepared=prepared,
+                predictions=predictions,
+                indices=indices,
+                source="batch",
+            )
+        ]
+    )
 
 
 def _log_request(
@@ -203,6 +238,7 @@ class LogEntry:
     prepared: serving.PreparedRows | None
     predictions: list[dict] | None
     indices: list[int]
+    source: str = "api"
 
 
 class PredictionLog:
@@ -287,6 +323,7 @@ class PredictionLog:
                         horizon=e.horizon,
                         latency_ms=e.latency_ms,
                         status_code=e.status,
+                        source=e.source,
                     )
                     for e in entries
                 )
@@ -300,7 +337,7 @@ class PredictionLog:
                             deployment_id=e.deployment_id,
                             created_at=e.created_at,
                             inputs=record,
-                            prediction=e.predictions[i],
+                            prediction=_logged(e.predictions[i]),
                         )
                         for i, record in zip(e.indices, records, strict=True)
                     )
@@ -318,6 +355,11 @@ class PredictionLog:
 
 
 prediction_log = PredictionLog()
+
+
+def _logged(prediction: dict) -> dict:
+    """A prediction as the sample keeps it: without the per-class probabilities."""
+    return {k: v for k, v in prediction.items() if k != "probabilities"}
 
 
 def samples_trim(*, deployment_id: int | None = None, keep: int = SAMPLES_KEPT) -> int:

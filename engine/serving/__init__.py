@@ -17,7 +17,7 @@ from engine.serving.errors import (
     ServingError,
     TooManyRows,
 )
-from engine.serving.inputs import PreparedRows, prepare_rows
+from engine.serving.inputs import PreparedRows, prepare_rows, unseen_categories
 from engine.serving.loading import (
     LoadedPipeline,
     cache_clear,
@@ -45,6 +45,7 @@ __all__ = [
     "prepare_rows",
     "read_verified",
     "shrink_dtypes",
+    "unseen_categories",
     "warm_up",
     "warm_up_in_background",
 ]

@@ -234,3 +234,42 @@ def prepare_rows(
     return PreparedRows(
         frame=frame, ignored_columns=sorted(extra, key=str), n_rows=len(rows), _values=converted
     )
+
+
+MAX_UNSEEN_SHOWN = 10
+
+
+def unseen_categories(prepared: PreparedRows, schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Warnings for categorical values the pipeline never saw in training, one per column:
+    ``{column, values, rows, message}``. The pipeline still scores such a row (its encoder
+    treats the value as missing), so the caller should know the prediction is a guess there.
+    Columns whose training values were not recorded are not checked."""
+    warnings = []
+    for feature in schema:
+        known = feature.get("categories")
+        if known is None or feature.get("kind") != "categorical":
+            continue
+        known_set = set(known)
+        values = prepared._values.get(feature["name"], [])
+        unseen: dict[str, None] = {}
+        rows = 0
+        for value in values:
+            if value is not None and str(value) not in known_set:
+                unseen.setdefault(str(value), None)
+                rows += 1
+        if not unseen:
+            continue
+        shown = list(unseen)[:MAX_UNSEEN_SHOWN]
+        more = f" (and {len(unseen) - len(shown)} more)" if len(unseen) > len(shown) else ""
+        quoted = ", ".join(f"“{v}”" for v in shown)
+        warnings.append(
+            {
+                "column": feature["name"],
+                "values": shown,
+                "rows": rows,
+                "message": f"{feature['name']}: {quoted}{more} never appeared in the training "
+                f"data, so the model scored {'that row' if rows == 1 else f'those {rows} rows'} "
+                "as if the value were missing.",
+            }
+        )
+    return warnings

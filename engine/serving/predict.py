@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from engine.serving.errors import ServingError
@@ -77,7 +78,8 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     Same steps as predict_model: shrink dtypes as its data preparation does (float64 to
     float32, text to category), apply the preprocessing, predict with the final
     estimator, undo the label encoding, and take the probability of the predicted class
-    as the score. Scores are not rounded (predict_model rounds to 4 decimals).
+    as the score, with every class's probability. Scores are not rounded (predict_model
+    rounds to 4 decimals).
     """
     import numpy as np
 
@@ -112,10 +114,26 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     pred = _labels(np.asarray(pred))
     index = encoder.transform(pred) if encoder is not None else pred.astype(int)
     scores = proba[np.arange(len(pred)), index]
+    classes = _class_names(loaded, proba.shape[1])
     return [
-        {"label": _python(label), "score": float(score)}
-        for label, score in zip(pred, scores, strict=True)
+        {
+            "label": _python(label),
+            "score": float(score),
+            "probabilities": dict(zip(classes, (float(p) for p in row), strict=True)),
+        }
+        for label, score, row in zip(pred, scores, proba, strict=True)
     ]
+
+
+def _class_names(loaded: LoadedPipeline, n: int) -> list[str]:
+    """The names of predict_proba's columns, as text (JSON keys): the label encoder's classes
+    in the estimator's column order, or the estimator's own classes."""
+    classes = list(getattr(loaded.estimator, "classes_", range(n)))
+    encoder = loaded.label_encoder
+    if encoder is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            classes = list(encoder.inverse_transform(classes))
+    return [str(_python(c)) for c in classes]
 
 
 def forecast(loaded: LoadedPipeline, fh: int) -> list[dict[str, Any]]:

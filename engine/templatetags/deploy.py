@@ -12,6 +12,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from engine import numbers
 from engine.services.pipelines import default_pipeline_name
 
 register = template.Library()
@@ -148,14 +149,22 @@ def forecast_svg(history: list | None, forecast: list | None, name: str = "") ->
 
 @register.filter
 def stat(value) -> str:
-    """A test statistic or p-value, compactly."""
+    """A test statistic, as every number on the studio's pages (four decimals)."""
     if value is None:
         return "—"
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 1e-4:
-            return f"{value:.1e}"
-        return f"{value:.4f}"
-    return str(value)
+    return numbers.metric(value)
+
+
+@register.filter
+def pvalue(value) -> str:
+    """A p-value: "< 0.0001" or four decimals, the same as the copilots write it."""
+    return numbers.p_value(value)
+
+
+@register.filter
+def pclause(value) -> str:
+    """ "p < 0.0001" or "p = 0.0123", for a sentence."""
+    return numbers.p_clause(value)
 
 
 @register.filter

@@ -11,6 +11,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from engine.numbers import looks_like_year_or_id
+
 register = template.Library()
 
 WIDTH = 140
@@ -19,12 +21,15 @@ BAR_HEIGHT = 9
 TOP_SHOWN = 5
 
 
-def _number(value) -> str:
-    """A compact label for a bin edge or statistic."""
+def _number(value, name: str = "") -> str:
+    """A compact label for a bin edge or statistic; a year or an id (by its value or its
+    column's name) without thousands separators: "2007", "2008.03"."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if looks_like_year_or_id(value, name):
+        return str(value) if isinstance(value, int) else f"{value:.6g}"
     magnitude = abs(value)
     if magnitude and (magnitude >= 1e6 or magnitude < 1e-3):
         return f"{value:.3g}"
@@ -32,8 +37,8 @@ def _number(value) -> str:
 
 
 @register.filter
-def compact_number(value) -> str:
-    return "" if value is None else _number(value)
+def compact_number(value, name: str = "") -> str:
+    return "" if value is None else _number(value, name)
 
 
 @register.simple_tag
@@ -55,8 +60,8 @@ def histogram_svg(column: dict, width: int = WIDTH, height: int = HEIGHT) -> Saf
                 f"{height - (count / peak) * (height - 1):.2f}",
                 f"{max(bar_width - 1, 0.5):.2f}",
                 f"{(count / peak) * (height - 1):.2f}",
-                _number(edges[i]),
-                _number(edges[i + 1]),
+                _number(edges[i], column.get("name", "")),
+                _number(edges[i + 1], column.get("name", "")),
                 count,
             )
             for i, count in enumerate(counts)
@@ -68,8 +73,8 @@ def histogram_svg(column: dict, width: int = WIDTH, height: int = HEIGHT) -> Saf
         w=width,
         h=height,
         name=column.get("name", ""),
-        lo=_number(edges[0]),
-        hi=_number(edges[-1]),
+        lo=_number(edges[0], column.get("name", "")),
+        hi=_number(edges[-1], column.get("name", "")),
         bars=bars,
     )
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 from django import template
 from django.utils.html import format_html
 
+from engine import numbers
 from engine.metrics import NOT_COMPUTED_HELP, leaderboard_order, not_computed
 
 register = template.Library()
@@ -70,13 +69,7 @@ def metric_text(metric: str, value):
 @register.filter
 def metric_value(value) -> str:
     """Numbers as PyCaret prints them (4 decimals); anything else as text."""
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.4f}" if math.isfinite(value) else str(value)
-    return str(value)
+    return numbers.metric(value)
 
 
 @register.filter

@@ -125,6 +125,7 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("run_detail", args=[chain["run"].pk]),
         reverse("run_plot", args=[chain["run"].pk, "auc"]),
         reverse("pipeline_detail", args=[chain["pipeline"].pk]),
+        reverse("pipeline_download", args=[chain["pipeline"].pk]),
         reverse("deployment_detail", args=[chain["deployment"].slug]),
         reverse("experiment_clone", args=[chain["experiment"].pk]),
         reverse("experiment_edit", args=[chain["experiment"].pk]),

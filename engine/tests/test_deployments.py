@@ -112,7 +112,8 @@ def test_promote_deploy_predict_round_trip_equals_predict_model(alice, alice_cli
         [],
     )
     assert_equal_to_predict_model("classifier", frame, answer["predictions"])
-    assert set(answer["predictions"][0]) == {"label", "score"}
+    assert set(answer["predictions"][0]) == {"label", "score", "probabilities"}
+    assert answer["warnings"] == []
 
 
 def test_regression_returns_the_value(alice, alice_client):

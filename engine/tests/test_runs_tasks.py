@@ -155,7 +155,7 @@ def test_the_new_run_form_shows_a_refusal(alice_client, experiments):
             ['id="cluster-sizes"', "Cluster 2", "Davies-Bouldin", "Metrics on the training data"],
         ),
         ("anomalies", ['id="flagged-rows"', 'data-testid="flagged-count"', "Flagged share"]),
-        ("forecast", ['id="forecast-table"', "1961-01", "MASE", "forecast plot of ARIMA"]),
+        ("forecast", ['id="forecast-table"', "1961-01", "MASE", 'alt="Forecast for run #']),
     ],
 )
 def test_the_run_page_shows_what_the_model_found(alice, alice_client, kind, shown):

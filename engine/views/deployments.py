@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
@@ -18,12 +19,14 @@ from engine.selectors.deployments import (
     batch_get,
     batch_list,
     deployment_drift_report,
+    deployment_example_row,
     deployment_forecast_requests,
     deployment_get,
     deployment_history,
     deployment_list_visible,
     deployment_rollback_target,
     deployment_stats,
+    deployment_traffic,
 )
 from engine.selectors.projects import project_get
 from engine.services import batches, deployments, predictions
@@ -32,6 +35,11 @@ from pycaret_studio.pages import show_error
 DETAIL = "engine/deployments/detail.html"
 RESULT = "engine/deployments/_predict_result.html"
 ACTIVE_BATCH = (RunStatus.QUEUED, RunStatus.RUNNING)
+SNIPPET_LANGUAGES = [
+    ("curl", "curl"),
+    ("python", "Python (requests)"),
+    ("javascript", "JavaScript (fetch)"),
+]
 
 
 LIST = "engine/deployments/list.html"
@@ -62,7 +70,7 @@ def predict_fields(deployment, values: dict | None = None) -> list[dict]:
         profile = dataset.column(feature["name"]) or {}
         default = ""
         if kind == "numeric" and profile.get("mean") is not None:
-            default = f"{profile['mean']:.6g}"
+            default = _typical_number(profile, feature)
         elif profile.get("top"):
             default = str(profile["top"][0].get("value", ""))
         fields.append(
@@ -73,11 +81,25 @@ def predict_fields(deployment, values: dict | None = None) -> list[dict]:
                 "kind": kind,
                 "dtype": feature.get("dtype", ""),
                 "input_type": "number" if kind == "numeric" else "text",
+                "step": "1" if _is_integer(feature) else "any",
                 "value": (values or {}).get(f"feature_{index}", default),
                 "choices": [str(t.get("value")) for t in profile.get("top", [])[:20]],
             }
         )
     return fields
+
+
+def _typical_number(profile: dict, feature: dict) -> str:
+    """The prefill of a numeric input: the mean, rounded to a whole number for an integer
+    column (a mean year of 2008.03 prefills 2008)."""
+    mean = profile["mean"]
+    if _is_integer(feature):
+        return str(round(mean))
+    return f"{mean:.6g}"
+
+
+def _is_integer(feature: dict) -> bool:
+    return str(feature.get("dtype", "")).lower().startswith(("int", "uint"))
 
 
 def _context(request, deployment, **extra) -> dict:
@@ -96,6 +118,13 @@ def _context(request, deployment, **extra) -> dict:
         "history": deployment_history(deployment=deployment),
         "rollback_to": deployment_rollback_target(deployment),
         "stats": deployment_stats(deployment=deployment),
+        "traffic": deployment_traffic(deployment=deployment),
+        "example_row": deployment_example_row(deployment=deployment),
+        "pipeline_filename": downloads.pipeline_filename(pipeline),
+        "snippet_languages": SNIPPET_LANGUAGES,
+        "predict_url": request.build_absolute_uri(
+            reverse("api:deployment_predict", kwargs={"slug": deployment.slug})
+        ),
         "batches": batch_list(deployment=deployment),
         "fields": predict_fields(deployment),
         "can_deploy": "deploy" in allowed,

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.access import permissions_in
+from accounts.access import permissions_in, require
+from engine import downloads
 from engine.errors import StudioError
 from engine.selectors.deployments import deployment_list, deployment_list_for_pipeline
 from engine.selectors.pipelines import pipeline_get, pipeline_list, pipeline_list_versions
@@ -96,6 +97,15 @@ def pipeline_detail(request, pipeline_id: int):
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
     template = f"{DETAIL}#pipeline-body" if request.htmx else DETAIL
     return render(request, template, _detail_context(request, pipeline))
+
+
+@login_required
+@require_GET
+def pipeline_download(request, pipeline_id: int):
+    """The pipeline's .pkl, after the same access check as its page (never a media URL)."""
+    pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
+    require(request, pipeline.project.workspace, "read")
+    return downloads.pipeline_artifact(pipeline)
 
 
 @login_required

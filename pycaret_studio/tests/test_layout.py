@@ -19,6 +19,7 @@ CORE = (
     "engine.metrics",
     "engine.capabilities",
     "engine.timeseries",
+    "engine.numbers",
 )
 
 

@@ -43,6 +43,17 @@
     const list = document.getElementById("run-events");
     if (list) list.scrollTop = list.scrollHeight;
   }
+  // The experiment page's "Run N submitted: Queued…" notice follows the runs list, which
+  // polls while a run is active, so it never reads "Queued" after the run has finished.
+  function followSubmitted() {
+    document.querySelectorAll("[data-submitted-run]").forEach((status) => {
+      const row = document.querySelector(
+        `#runs-list tr[data-run-id="${status.dataset.submittedRun}"]`,
+      );
+      if (row && row.dataset.statusDetail) status.textContent = row.dataset.statusDetail;
+    });
+  }
+  document.addEventListener("htmx:afterSettle", followSubmitted);
   document.addEventListener("DOMContentLoaded", followEvents);
   document.addEventListener("htmx:afterSettle", followEvents);
 })();
