@@ -1,6 +1,6 @@
 """The engine: projects, datasets, experiments, runs, pipelines and deployments.
 
-Django code follows one rule, `engine/<layer>/<entity>.py`: `models.py`, `services/` (writes),
+Django code follows one rule, `engine/<layer>/<entity>.py`: `models/`, `services/` (writes),
 `selectors/` (reads), `api/` (ninja routers), `schemas/`, `views/` (pages), `forms/`,
 `tasks.py`, `urls.py`, with `storage.py` for file locations, `downloads.py` for file responses
 and `signals.py` for Celery's hooks.
