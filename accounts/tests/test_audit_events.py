@@ -217,3 +217,47 @@ def test_members_get_403_and_strangers_404(alice, bob, charlie):
     anonymous = login_client(alice)
     anonymous.logout()
     assert anonymous.get(audit_url(team)).status_code == 302
+
+
+def test_the_run_and_deployment_lifecycle_shows_on_the_audit_page(alice_client, alice):
+    from engine.services.pipelines import pipeline_promote
+    from engine.tests.factories import make_succeeded_run
+
+    run = make_succeeded_run(alice, name="lifecycle")
+    submitted = alice_client.post(
+        f"/api/v1/experiments/{run.experiment_id}/runs",
+        {"plan": {"kind": "setup"}},
+        "application/json",
+    )
+    assert submitted.status_code == 202
+    cancel = alice_client.post(f"/api/v1/runs/{submitted.json()['id']}/cancel")
+    assert cancel.status_code in (200, 202), cancel.content
+    promoted = alice_client.post(
+        f"/api/v1/runs/{run.pk}/promote", {"name": "life"}, "application/json"
+    )
+    assert promoted.status_code == 201
+    deploy = {"slug": "life", "acknowledge_risks": True}
+    first = alice_client.post(
+        f"/api/v1/pipelines/{promoted.json()['id']}/deploy", deploy, "application/json"
+    )
+    assert first.status_code == 201, first.content
+    second = pipeline_promote(run=run, user=alice, name="life")
+    again = alice_client.post(f"/api/v1/pipelines/{second.pk}/deploy", deploy, "application/json")
+    assert again.status_code in (200, 201), again.content
+    assert alice_client.post("/api/v1/deployments/life/rollback").status_code == 200
+    assert alice_client.post("/api/v1/deployments/life/deactivate").status_code == 200
+
+    recorded = list(
+        AuditEvent.objects.filter(workspace=workspace_of(alice)).values_list("action", flat=True)
+    )
+    for action in ("run.submitted", "run.cancelled", "pipeline.promoted", "deployment.created"):
+        assert action in recorded, action
+    changes = AuditEvent.objects.filter(action="deployment.changed").order_by("id")
+    assert [e.metadata["action"] for e in changes] == ["deploy", "rollback", "deactivate"]
+    assert {e.actor for e in changes} == {alice}
+
+    html = alice_client.get(
+        audit_url(workspace_of(alice)), {"action": "deployment.changed"}
+    ).content.decode()
+    assert "action: rollback" in html and "action: deactivate" in html
+    assert "run.submitted" not in html.split('id="audit-results"')[1]

@@ -119,6 +119,7 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("run_plot", args=[chain["run"].pk, "auc"]),
         reverse("pipeline_detail", args=[chain["pipeline"].pk]),
         reverse("deployment_detail", args=[chain["deployment"].slug]),
+        reverse("accounts:workspace_audit", args=[chain["workspace"].pk]),
     ]
     for url in pages:
         assert bob_client.get(url).status_code == 404, url
