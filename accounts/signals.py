@@ -17,6 +17,10 @@ def audit_signed_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
 def audit_sign_in_failed(sender, credentials, request=None, **kwargs):
+    if getattr(request, "axes_locked_out", False):
+        # Locked out (django-axes): the failures that led here are recorded; a flood of
+        # attempts past the limit would only flood the audit log.
+        return
     # `credentials` is cleansed by Django (the password is masked), but only the name is kept.
     username = str((credentials or {}).get("username") or "")[:USERNAME_MAX]
     audit_record(action="auth.sign_in_failed", request=request, metadata={"username": username})

@@ -45,6 +45,21 @@ def test_failed_sign_in_records_the_name_never_the_password(client, alice):
     assert not events("auth.signed_in").exists()
 
 
+def test_failed_sign_ins_past_the_lockout_are_not_recorded(client, alice, settings):
+    """The failures that lead to a lockout are recorded; once django-axes has locked the name
+    out (it keeps its own record), more attempts do not flood the audit log."""
+    limit = settings.AXES_FAILURE_LIMIT
+
+    def fail(times: int) -> int:
+        for _ in range(times):
+            client.post(reverse("accounts:login"), {"username": "alice", "password": "wrong"})
+        return events("auth.sign_in_failed").count()
+
+    before_lockout = fail(limit - 1)
+    assert before_lockout == limit - 1
+    assert fail(10) <= limit  # locked out from the limit on
+
+
 def test_sign_up_is_audited_with_the_personal_workspace(client):
     response = client.post(
         reverse("accounts:signup"),
