@@ -55,3 +55,25 @@ def build_main_pages(alice) -> dict[str, str]:
 
 
 ANONYMOUS_PAGES = {"login": "/account/login/", "signup": "/account/signup/"}
+
+
+def build_task_pages(alice) -> dict[str, str]:
+    """The pages that differ by task: a forecast run and its deployment (chart, forecast table),
+    a clustering run (cluster sizes) and an anomaly run (flagged rows)."""
+    from engine.services.deployments import deployment_deploy
+    from engine.services.pipelines import pipeline_promote
+    from engine.tests.factories import make_succeeded_run
+
+    forecast = make_succeeded_run(alice, "forecast", name="Passengers")
+    pipeline = pipeline_promote(run=forecast, user=alice, name="Passengers forecast")
+    with override_settings(STUDIO_SERVING_WARM_UP=False):
+        deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
+    clusters = make_succeeded_run(alice, "clusters", name="Segments")
+    anomalies = make_succeeded_run(alice, "anomalies", name="Outliers")
+    return {
+        "forecast run": f"/runs/{forecast.pk}/",
+        "forecast pipeline": f"/pipelines/{pipeline.pk}/",
+        "forecast deployment": f"/deployments/{deployment.slug}/",
+        "clustering run": f"/runs/{clusters.pk}/",
+        "anomaly run": f"/runs/{anomalies.pk}/",
+    }

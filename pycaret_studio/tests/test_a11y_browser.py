@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pycaret_studio.tests.studio_pages import ANONYMOUS_PAGES, build_main_pages
+from pycaret_studio.tests.studio_pages import ANONYMOUS_PAGES, build_main_pages, build_task_pages
 from pycaret_studio.tests.support import REPO_ROOT, browser_login, install_axe
 
 pytestmark = [
@@ -61,6 +61,23 @@ def test_main_pages_have_no_serious_axe_violations(
         for path in ANONYMOUS_PAGES.values():
             problems += violations(page, live_server.url + path, axe_script)
         browser_login(page, live_server, alice)
+        for path in pages.values():
+            problems += violations(page, live_server.url + path, axe_script)
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_forecast_clustering_and_anomaly_pages_have_no_serious_axe_violations(
+    browser, live_server, alice, axe_script
+):
+    pages = build_task_pages(alice)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        browser_login(page, live_server, alice)
+        problems = []
         for path in pages.values():
             problems += violations(page, live_server.url + path, axe_script)
     finally:

@@ -3,7 +3,7 @@ viewport (sidebars stack, wide tables scroll inside their card), and the header 
 
 import pytest
 
-from pycaret_studio.tests.studio_pages import ANONYMOUS_PAGES, build_main_pages
+from pycaret_studio.tests.studio_pages import ANONYMOUS_PAGES, build_main_pages, build_task_pages
 from pycaret_studio.tests.support import browser_login
 
 pytestmark = [
@@ -57,6 +57,20 @@ def test_every_main_page_fits_a_phone(browser, live_server, alice):
         problems = [check(page, live_server.url + path) for path in ANONYMOUS_PAGES.values()]
         browser_login(page, live_server, alice)
         problems += [check(page, live_server.url + path) for path in pages.values()]
+    finally:
+        context.close()
+    problems = [p for p in problems if p]
+    assert not problems, "\n".join(problems)
+
+
+def test_forecast_clustering_and_anomaly_pages_fit_a_phone(browser, live_server, alice):
+    pages = build_task_pages(alice)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        browser_login(page, live_server, alice)
+        problems = [check(page, live_server.url + path) for path in pages.values()]
     finally:
         context.close()
     problems = [p for p in problems if p]
