@@ -218,6 +218,9 @@ def test_the_log_is_paginated_newest_first(alice_client, alice):
     assert "n: 0<" in second and f"n: {AUDIT_PAGE_SIZE + 4}<" not in second
     assert "action=test.event" in second  # the filters stay on the page links
     assert alice_client.get(url, {"page": "999"}).status_code == 200
+    fragment = alice_client.get(url, {"action": "test.event", "page": 2}, **HTMX).content.decode()
+    assert fragment.lstrip().startswith('<section class="card" id="audit-results"')
+    assert "n: 0<" in fragment and 'hx-target="#audit-results"' in fragment
 
 
 def test_members_get_403_and_strangers_404(alice, bob, charlie):
