@@ -1,4 +1,4 @@
-"""Forms for signup, API keys and workspace members."""
+"""Forms for signup, API keys, workspace members and the audit log's filters."""
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
@@ -48,3 +48,28 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters: who, what, and from which day to which (both included)."""
+
+    actor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Who")
+    action = forms.ChoiceField(required=False, label="Action")
+    since = forms.DateField(required=False, label="From", widget=DateInput)
+    until = forms.DateField(required=False, label="To", widget=DateInput)
+
+    def __init__(self, *args, actors=(), actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [("", "Anyone")] + [(u.pk, u.username) for u in actors]
+        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned

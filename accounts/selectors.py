@@ -1,12 +1,15 @@
-"""Reads for accounts: the caller's default workspace, roles, members and invitations."""
+"""Reads for accounts: the caller's default workspace, roles, members, invitations and the
+workspace's audit log."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.access import visible_workspaces
-from accounts.models import Invitation, Membership, Role, User, Workspace
+from accounts.models import AuditEvent, Invitation, Membership, Role, User, Workspace
 
 
 def membership_role(*, workspace: Workspace, user: User | None) -> str | None:
@@ -75,3 +78,39 @@ def invitation_in_workspace(*, workspace: Workspace, invitation_id: int) -> Invi
         )
     except (Invitation.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404("No such invitation.") from exc
+
+
+def audit_list(
+    *,
+    workspace: Workspace,
+    actor_id: int | None = None,
+    action: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """A workspace's audit events, newest first, filtered by actor, action and days (inclusive,
+    in the studio's time zone). The caller has checked that the user may read them."""
+    events = AuditEvent.objects.filter(workspace=workspace).select_related("actor", "api_key")
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    if action:
+        events = events.filter(action=action)
+    if since is not None:
+        events = events.filter(created_at__date__gte=since)
+    if until is not None:
+        events = events.filter(created_at__date__lte=until)
+    return events.order_by("-created_at", "-id")
+
+
+def audit_actors(*, workspace: Workspace) -> QuerySet[User]:
+    """Everyone who appears in a workspace's audit log, members who left included."""
+    return User.objects.filter(auditevent__workspace=workspace).distinct().order_by("username")
+
+
+def audit_actions(*, workspace: Workspace) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(workspace=workspace)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
+    )

@@ -31,6 +31,7 @@ urlpatterns = [
         name="member_remove",
     ),
     path("workspaces/<int:workspace_id>/leave/", views.workspace_leave, name="workspace_leave"),
+    path("workspaces/<int:workspace_id>/audit/", views.workspace_audit, name="workspace_audit"),
     path(
         "workspaces/<int:workspace_id>/invitations/<int:invitation_id>/cancel/",
         views.invitation_cancel,

@@ -1,11 +1,12 @@
-"""Account pages: login/signup, the workspace switcher, members and invitations, and personal
-API keys."""
+"""Account pages: login/signup, the workspace switcher, members and invitations, the workspace's
+audit log, and personal API keys."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,8 +15,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import selectors, services
-from accounts.access import get_scoped_or_404, permissions_in, visible_workspaces
-from accounts.forms import ApiKeyForm, MemberAddForm, MemberRoleForm, SignupForm
+from accounts.access import get_scoped_or_404, permissions_in, require, visible_workspaces
+from accounts.forms import (
+    ApiKeyForm,
+    AuditFilterForm,
+    MemberAddForm,
+    MemberRoleForm,
+    SignupForm,
+)
 from accounts.models import ApiKey, Membership, Role, Workspace
 from accounts.services.members import may_manage
 from engine.errors import StudioError
@@ -34,6 +41,7 @@ def signup(request):
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
                 email=form.cleaned_data.get("email") or "",
+                request=request,
             )
         except StudioError as exc:
             show_error(request, exc, form=form)
@@ -201,6 +209,41 @@ def invitation_cancel(request, workspace_id: int, invitation_id: int):
     return _render_members(
         request, workspace, member_notice=f"Cancelled the invitation to “{invitation.identifier}”."
     )
+
+
+# The workspace's audit log: its owners and admins only.
+
+AUDIT_PAGE_SIZE = 50
+
+
+@login_required
+def workspace_audit(request, workspace_id: int):
+    """Who did what in the workspace, newest first: filtered by actor, action and days, 50 to a
+    page. Another workspace is a 404; a member who does not manage members gets a 403."""
+    workspace = _workspace(request, workspace_id)
+    require(request, workspace, "manage_members")
+    form = AuditFilterForm(
+        request.GET,
+        actors=selectors.audit_actors(workspace=workspace),
+        actions=selectors.audit_actions(workspace=workspace),
+    )
+    status, filters = 200, {}
+    if form.is_valid():
+        filters = {
+            "actor_id": form.cleaned_data["actor"],
+            "action": form.cleaned_data["action"],
+            "since": form.cleaned_data["since"],
+            "until": form.cleaned_data["until"],
+        }
+    else:
+        status = 422
+    events = selectors.audit_list(workspace=workspace, **filters) if status == 200 else []
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "accounts/audit_log.html"
+    if request.htmx:
+        template += "#audit-results"
+    context = {"workspace": workspace, "form": form, "page": page}
+    return render(request, template, context, status=status)
 
 
 # The invitee's answer, from the dashboard's banner.

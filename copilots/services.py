@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
+from accounts.services import audit_record
 from copilots import llm, prompting
 from copilots.consultations import copilot
 from copilots.consultations.base import NotApplicable
@@ -57,15 +58,33 @@ def consult_throttle(*, user: User) -> None:
         raise Throttled(retry_after=max(1, 60 - int(now % 60)))
 
 
-def _store(*, type: str, user: User | None, links: dict[str, Any], **fields) -> Consultation:
+def _store(
+    *, type: str, user: User | None, links: dict[str, Any], request=None, **fields
+) -> Consultation:
     project = links.get("project")
-    return Consultation.objects.create(
-        type=type,
-        created_by=user if user is not None and user.is_authenticated else None,
-        workspace=project.workspace,
-        **links,
-        **fields,
+    actor = user if user is not None and user.is_authenticated else None
+    consultation = Consultation.objects.create(
+        type=type, created_by=actor, workspace=project.workspace, **links, **fields
     )
+    # Which copilot, on what, and how it went: never the evidence, the prompt or the advice.
+    audit_record(
+        action="copilot.consulted",
+        request=request,
+        actor=actor,
+        workspace=project.workspace,
+        target=consultation,
+        metadata={
+            "type": type,
+            "status": consultation.status,
+            "offline": consultation.offline,
+            "provider": consultation.provider,
+            "model": consultation.model,
+            "project_id": project.pk,
+            "tokens_in": consultation.tokens_in,
+            "tokens_out": consultation.tokens_out,
+        },
+    )
+    return consultation
 
 
 def consult(*, type: str, obj: Any, user: User | None, request=None, **kw: Any) -> Consultation:
@@ -97,6 +116,7 @@ def consult(*, type: str, obj: Any, user: User | None, request=None, **kw: Any) 
             type=type,
             user=user,
             links=links,
+            request=request,
             status=Consultation.Status.FAILED,
             provider="offline",
             offline=True,
@@ -154,4 +174,4 @@ def consult(*, type: str, obj: Any, user: User | None, request=None, **kw: Any) 
             )
     if notes:
         advice["notes"] = notes
-    return _store(type=type, user=user, links=links, advice=advice, **fields)
+    return _store(type=type, user=user, links=links, request=request, advice=advice, **fields)

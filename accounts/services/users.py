@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.models import Membership, Role, User, Workspace
+from accounts.services.audit import audit_record
 from engine.errors import InvalidInput
 
 
@@ -44,12 +45,20 @@ def signup_check(*, username: str, email: str = "") -> None:
 
 
 @transaction.atomic
-def user_signup(*, username: str, password: str, email: str = "") -> User:
+def user_signup(*, username: str, password: str, email: str = "", request=None) -> User:
     """Create a user with a personal workspace that they own."""
     email = (email or "").strip()
     signup_check(username=username, email=email)
     user = User.objects.create_user(username=username, password=password, email=email)
-    workspace_create(name=f"{username}'s workspace", owner=user)
+    workspace = workspace_create(name=f"{username}'s workspace", owner=user)
+    audit_record(
+        action="auth.signed_up",
+        request=request,
+        actor=user,
+        workspace=workspace,
+        target=user,
+        metadata={"username": user.username, "with_email": bool(email)},
+    )
     return user
 
 

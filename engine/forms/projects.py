@@ -16,6 +16,12 @@ class ProjectForm(forms.Form):
 class ProjectRenameForm(forms.Form):
     name = forms.CharField(max_length=120, label="New name")
 
+    def __init__(self, *args, **kwargs):
+        # The project page also has the upload form's "name": ids must not collide, or the
+        # second field loses its label.
+        kwargs.setdefault("auto_id", "id_rename_%s")
+        super().__init__(*args, **kwargs)
+
 
 class DatasetUploadForm(forms.Form):
     # Empty files reach ingestion, which explains the problem the same way for page and API.

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.access import require
 from accounts.models import User
+from accounts.services import audit_record
 from engine import quotas
 from engine.ingest import IngestError, Limits, ingest_file
 from engine.models import Dataset, Project
@@ -113,6 +114,20 @@ def dataset_ingest(
                 created_by=user,
             )
             Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+            audit_record(
+                action="dataset.created",
+                request=request,
+                actor=user,
+                workspace=project.workspace,
+                target=dataset,
+                metadata={
+                    "name": dataset.name,
+                    "project_id": project.pk,
+                    "rows": dataset.n_rows,
+                    "columns": dataset.n_cols,
+                    "bytes": dataset.size_bytes,
+                },
+            )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

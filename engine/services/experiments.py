@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
+from django.db import transaction
 
 from accounts.access import require
 from accounts.models import User
@@ -268,17 +269,32 @@ def experiment_create(
     name, options, warnings = experiment_check(
         project=project, dataset=dataset, name=name, task=task, target=target, setup=setup
     )
-    return Experiment.objects.create(
-        project=project,
-        dataset=dataset,
-        name=name,
-        description=_clean_description(description),
-        task=task,
-        target=(target or "").strip(),
-        setup_options=options.model_dump(mode="json", exclude_unset=True),
-        warnings=warnings,
-        created_by=user,
-    )
+    with transaction.atomic():
+        experiment = Experiment.objects.create(
+            project=project,
+            dataset=dataset,
+            name=name,
+            description=_clean_description(description),
+            task=task,
+            target=(target or "").strip(),
+            setup_options=options.model_dump(mode="json", exclude_unset=True),
+            warnings=warnings,
+            created_by=user,
+        )
+        audit_record(
+            action="experiment.created",
+            request=request,
+            actor=user,
+            workspace=project.workspace,
+            target=experiment,
+            metadata={
+                "name": experiment.name,
+                "project_id": project.pk,
+                "dataset_id": dataset.pk,
+                "task": task,
+            },
+        )
+    return experiment
 
 
 def _clean_description(description: str | None) -> str:

@@ -53,14 +53,23 @@ def project_create(
         raise _duplicate(workspace, name)
     try:
         with transaction.atomic():
-            return Project.objects.create(
+            project = Project.objects.create(
                 workspace=workspace,
                 name=name,
                 description=(description or "").strip(),
                 created_by=user,
             )
+            audit_record(
+                action="project.created",
+                request=request,
+                actor=user,
+                workspace=workspace,
+                target=project,
+                metadata={"name": project.name},
+            )
     except IntegrityError as exc:  # a concurrent create won the race
         raise _duplicate(workspace, name) from exc
+    return project
 
 
 def project_update(

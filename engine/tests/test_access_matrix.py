@@ -137,6 +137,7 @@ def test_bobs_session_gets_404_on_alices_pages(bob_client, chain):
         reverse("run_compare") + f"?ids={chain['run'].pk},{chain['run'].pk + 10**9}",
         reverse("deployment_list") + f"?project={chain['project'].pk}",
         reverse("dashboard") + f"?workspace={chain['workspace'].pk}",
+        reverse("accounts:workspace_audit", args=[chain["workspace"].pk]),
     ]
     for url in pages:
         assert bob_client.get(url).status_code == 404, url

@@ -140,3 +140,39 @@ def browser_login(page, live_server, user) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+# axe-core, from the npm registry through the project's own package.json and lock.
+
+AXE_DIR = REPO_ROOT / "var" / "axe"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def install_axe() -> Path:
+    """axe.min.js, installed with `npm ci` into var/axe from package.json and package-lock.json
+    when it is missing or the pinned version changed. Skips locally, fails in CI, without npm."""
+    import shutil
+
+    manifest = [REPO_ROOT / "package.json", REPO_ROOT / "package-lock.json"]
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    current = all(
+        (AXE_DIR / f.name).exists() and (AXE_DIR / f.name).read_bytes() == f.read_bytes()
+        for f in manifest
+    )
+    if current and AXE_SCRIPT.exists():
+        return AXE_SCRIPT
+    npm = shutil.which("npm")
+    if npm is None:
+        need_service("npm is not installed: it installs axe-core for the accessibility tests")
+    for f in manifest:
+        shutil.copyfile(f, AXE_DIR / f.name)
+    done = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=AXE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0 or not AXE_SCRIPT.exists():
+        need_service(f"npm ci could not install axe-core: {done.stderr[-2000:]}")
+    return AXE_SCRIPT

@@ -40,3 +40,33 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// A table wider than its card scrolls inside it (.table-wrap): keyboard users reach it with Tab
+// and scroll it with the arrow keys, and screen readers announce it by the table's name (its
+// aria-label, caption or aria-labelledby, else the heading above it). Markup that sets these
+// itself keeps them.
+function labelScrollRegions(root) {
+  const scope = root && root.querySelectorAll ? root : document;
+  const wraps = [...scope.querySelectorAll(".table-wrap")];
+  if (scope.matches && scope.matches(".table-wrap")) wraps.push(scope);
+  for (const wrap of wraps) {
+    if (!wrap.hasAttribute("tabindex")) wrap.setAttribute("tabindex", "0");
+    if (!wrap.hasAttribute("role")) wrap.setAttribute("role", "region");
+    if (wrap.hasAttribute("aria-label") || wrap.hasAttribute("aria-labelledby")) continue;
+    const table = wrap.querySelector("table");
+    let name = table && (table.getAttribute("aria-label") || (table.caption && table.caption.textContent));
+    const labelledBy = table && table.getAttribute("aria-labelledby");
+    if (!name && labelledBy) {
+      const label = document.getElementById(labelledBy.split(" ")[0]);
+      name = label && label.textContent;
+    }
+    if (!name) {
+      const section = wrap.closest("section, aside, details, main");
+      const heading = section && section.querySelector("h1, h2, h3, h4, summary");
+      name = heading && heading.textContent;
+    }
+    wrap.setAttribute("aria-label", (name || "Table").trim().replace(/\s+/g, " ") + " (scrollable)");
+  }
+}
+document.addEventListener("DOMContentLoaded", () => labelScrollRegions(document));
+document.addEventListener("htmx:afterSettle", (event) => labelScrollRegions(event.detail.elt));

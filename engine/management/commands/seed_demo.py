@@ -75,9 +75,14 @@ class Command(BaseCommand):
             if env_password and not user.check_password(env_password):
                 user.set_password(env_password)
                 user.save(update_fields=["password"])
+            if not (user.is_staff and user.is_superuser):
+                user.is_staff = user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
             return user, env_password or self._remembered_password()
         password = env_password or secrets.token_urlsafe(12)
-        user = User.objects.create_user(
+        # A superuser, so the demo also opens the admin at /admin/ (key revocation, the audit
+        # log, every workspace's projects and runs, read-only).
+        user = User.objects.create_superuser(
             username=DEMO_USERNAME, password=password, email="demo@example.com"
         )
         if not env_password:
