@@ -1,0 +1,258 @@
+"""The copilots know the five tasks: a series suggests forecasting and a dataset with no
+plausible target clustering or anomaly detection (dataset analysis), and the suggested
+configurations are valid plans of their task (experiment design), offline and through the
+loopback LLM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from copilots.consultations.experiment_design import validate_config
+from copilots.rules import tasks
+from engine.capabilities import plan_problems
+from engine.model_registry import is_known_model
+from engine.plans import parse_plan, parse_setup_options
+from engine.services.experiments import experiment_create
+from engine.tests.factories import (
+    diabetes_frame,
+    iris_features_frame,
+    make_dataset,
+    make_project,
+    monthly_series_frame,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
+
+
+def post(client, route: str, body: dict) -> dict:
+    response = client.post(f"/api/v1/llm/{route}", body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def daily_sales(n: int = 120) -> pd.DataFrame:
+    """A generated daily series with a weekly season, its dates as a column called `day`."""
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    values = 200 + 20 * np.sin(2 * np.pi * np.arange(n) / 7) + rng.normal(0, 5, n)
+    return pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "units": values.round(2)})
+
+
+@pytest.fixture
+def upload(alice):
+    project = make_project(alice, name="Tasks")
+
+    def upload(frame: pd.DataFrame, name: str):
+        return make_dataset(project, frame, name=name, user=alice)
+
+    return upload
+
+
+def assert_valid_for_task(config: dict, dataset, user) -> None:
+    """The configuration passes the engine's own checks for its task and creates an
+    experiment."""
+    task = config["experiment"]["task"]
+    plan = parse_plan(config["plan"])
+    assert plan_problems(plan, task) == []
+    for model_id in [getattr(plan, "model_id", None), *(getattr(plan, "include", None) or [])]:
+        assert model_id is None or is_known_model(task, model_id), model_id
+    parse_setup_options(task, config["experiment"]["setup"])
+    checked, problems = validate_config(config, dataset)
+    assert problems == [] and checked is not None
+    experiment_create(
+        project=dataset.project,
+        dataset=dataset,
+        name=config["experiment"]["name"],
+        task=task,
+        target=config["experiment"]["target"] or None,
+        setup=config["experiment"]["setup"],
+        user=user,
+    )
+
+
+# The rules, on values.
+
+
+def test_a_plausible_target_is_named_like_one_or_holds_labels():
+    measurement = {"name": "petal width (cm)", "kind": "numeric", "dtype": "float64", "unique": 22}
+    assert not tasks.plausible_target(measurement)
+    assert tasks.plausible_target({**measurement, "name": "price"})
+    assert tasks.plausible_target({**measurement, "name": "target"})
+    assert tasks.plausible_target({**measurement, "name": "stackloss"}, "stackloss.csv")
+    assert tasks.plausible_target({"name": "kind", "kind": "categorical", "unique": 3})
+    assert tasks.plausible_target({"name": "n", "kind": "numeric", "dtype": "int64", "unique": 5})
+
+
+@pytest.mark.parametrize(
+    ("frequency", "points", "fh"),
+    [("M", 144, 12), ("D", 120, 7), ("Q-DEC", 40, 4), ("M", 30, 6), ("M", 6, 0)],
+)
+def test_the_horizon_fits_the_frequency_and_what_the_series_can_validate(frequency, points, fh):
+    assert tasks.horizon(frequency, points) == fh
+
+
+def test_the_unsupervised_task_follows_the_goal():
+    assert tasks.unsupervised_task("") == "clustering"
+    assert tasks.unsupervised_task("find unusual transactions") == "anomaly"
+    assert tasks.unsupervised_plan("anomaly")["model_id"] == "iforest"
+    assert tasks.unsupervised_plan("clustering")["num_clusters"] == tasks.NUM_CLUSTERS
+
+
+# Dataset analysis.
+
+
+@pytest.mark.parametrize(
+    ("frame_fn", "name", "dates", "target", "fh"),
+    [
+        (monthly_series_frame, "air.csv", "month", "passengers", 12),
+        (daily_sales, "sales_daily.csv", "day", "units", 7),
+    ],
+)
+def test_a_date_column_with_a_numeric_series_suggests_forecasting(
+    alice_client, upload, frame_fn, name, dates, target, fh
+):
+    dataset = upload(frame_fn(), name)
+    advice = post(alice_client, "analyze-dataset", {"dataset_id": dataset.pk})
+    summary = advice["reasoning_summary"]
+    assert f"The target (guessed) is '{target}', which looks like time_series" in summary
+    assert f"'{dates}' (it holds the series' dates)" in summary
+    assert f"date_column='{dates}', target='{target}', fh={fh}" in advice["recommendations"][0]
+    # the dates are the series' index, not an ID-like column to ignore
+    assert not any(r["name"] == "ID-like columns" for r in advice["risks"])
+
+
+def test_dates_that_repeat_are_no_series(alice_client, upload):
+    frame = daily_sales(60)
+    frame = pd.concat([frame, frame.head(10)], ignore_index=True)
+    dataset = upload(frame, "repeats.csv")
+    advice = post(alice_client, "analyze-dataset", {"dataset_id": dataset.pk})
+    assert "time_series" not in advice["reasoning_summary"]
+
+
+def test_a_dataset_with_no_plausible_target_suggests_clustering_or_anomaly(alice_client, upload):
+    dataset = upload(iris_features_frame(), "measurements.csv")
+    advice = post(alice_client, "analyze-dataset", {"dataset_id": dataset.pk})
+    assert "No column is plausibly a target" in advice["reasoning_summary"]
+    assert "clustering" in advice["recommendations"][0]
+    assert "anomaly detection" in advice["recommendations"][0]
+
+
+def test_a_named_target_is_plausible(alice_client, upload):
+    dataset = upload(diabetes_frame(), "diabetes.csv")
+    advice = post(alice_client, "analyze-dataset", {"dataset_id": dataset.pk})
+    assert "plausibly" not in advice["reasoning_summary"]
+    assert "which looks like regression" in advice["reasoning_summary"]
+
+
+# Experiment design: a valid plan of each task.
+
+
+def test_design_suggests_a_valid_forecast(alice, alice_client, upload):
+    dataset = upload(monthly_series_frame(), "air.csv")
+    advice = post(alice_client, "design-experiment", {"dataset_id": dataset.pk})
+    config = advice["suggested_config"]
+    assert config["experiment"]["task"] == "time_series"
+    assert config["experiment"]["target"] == "passengers"
+    assert config["experiment"]["setup"] == {
+        "date_column": "month",
+        "fh": 12,
+        "fold": 3,
+        "session_id": 123,
+    }
+    assert config["plan"]["kind"] == "compare" and config["plan"]["sort"] == "MASE"
+    assert_valid_for_task(config, dataset, alice)
+
+
+def test_design_suggests_a_valid_clustering_with_no_target(alice, alice_client, upload):
+    dataset = upload(iris_features_frame(), "measurements.csv")
+    advice = post(alice_client, "design-experiment", {"dataset_id": dataset.pk})
+    config = advice["suggested_config"]
+    assert config["experiment"]["task"] == "clustering"
+    assert config["experiment"]["target"] == ""
+    assert config["plan"] == {
+        "kind": "create",
+        "model_id": "kmeans",
+        "params": {},
+        "num_clusters": 3,
+    }
+    assert_valid_for_task(config, dataset, alice)
+
+
+def test_design_suggests_anomaly_detection_when_the_goal_asks_for_outliers(
+    alice, alice_client, upload
+):
+    dataset = upload(iris_features_frame(), "measurements.csv")
+    body = {"dataset_id": dataset.pk, "goal": "find the outliers"}
+    config = post(alice_client, "design-experiment", body)["suggested_config"]
+    assert config["experiment"]["task"] == "anomaly"
+    assert config["plan"]["model_id"] == "iforest" and config["plan"]["fraction"] == 0.05
+    assert_valid_for_task(config, dataset, alice)
+
+
+def test_design_sorts_a_forecast_by_the_goals_metric(alice_client, upload):
+    dataset = upload(daily_sales(), "sales_daily.csv")
+    body = {"dataset_id": dataset.pk, "goal": "forecast units; judge by RMSE"}
+    config = post(alice_client, "design-experiment", body)["suggested_config"]
+    assert config["plan"]["sort"] == "RMSE"
+    assert config["experiment"]["setup"]["fh"] == 7
+
+
+@pytest.mark.parametrize(
+    ("plan", "problem"),
+    [
+        ({"kind": "compare"}, "plan.kind"),
+        ({"kind": "create", "model_id": "lr"}, "unknown model id 'lr' for clustering"),
+        ({"kind": "create", "model_id": "kmeans", "fraction": 0.1}, "plan.fraction"),
+    ],
+)
+def test_a_plan_its_task_cannot_run_is_refused(upload, plan, problem):
+    dataset = upload(iris_features_frame(), "measurements.csv")
+    config = {"experiment": {"task": "clustering", "target": "", "setup": {}}, "plan": plan}
+    checked, problems = validate_config(config, dataset)
+    assert checked is None
+    assert any(problem in p for p in problems), problems
+
+
+def test_the_llms_invalid_forecast_gives_way_to_the_offline_one(alice_client, upload, llm_server):
+    dataset = upload(monthly_series_frame(), "air.csv")
+    llm_server.reply(
+        {
+            "reasoning_summary": "Forecast it.",
+            "recommendations": ["Use the naive model."],
+            "suggested_config": {
+                "experiment": {
+                    "task": "time_series",
+                    "target": "passengers",
+                    "setup": {"date_column": "month", "fh": 200},
+                },
+                "plan": {"kind": "create", "model_id": "prophet_like"},
+            },
+        }
+    )
+    advice = post(alice_client, "design-experiment", {"dataset_id": dataset.pk})
+    assert advice["offline"] is False
+    assert advice["suggested_config"]["experiment"]["setup"]["fh"] == 12
+    assert "not valid for this dataset" in " ".join(advice["notes"])
+    text = llm_server.requests[0].text
+    assert "time_series_setup_options" in text and '"series"' in text
+
+
+def test_the_llm_may_suggest_a_valid_forecast(alice_client, upload, llm_server):
+    dataset = upload(monthly_series_frame(), "air.csv")
+    plan = {"kind": "create", "model_id": "ets"}
+    setup = {"date_column": "month", "fh": 6, "fold": 2}
+    llm_server.reply(
+        {
+            "reasoning_summary": "A monthly series.",
+            "recommendations": ["Forecast six months."],
+            "suggested_config": {
+                "experiment": {"task": "time_series", "target": "passengers", "setup": setup},
+                "plan": plan,
+            },
+        }
+    )
+    advice = post(alice_client, "design-experiment", {"dataset_id": dataset.pk})
+    assert advice["suggested_config"]["experiment"]["setup"] == setup
+    assert advice["suggested_config"]["plan"]["model_id"] == "ets"
