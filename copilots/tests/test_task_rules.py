@@ -10,16 +10,21 @@ import pandas as pd
 import pytest
 
 from copilots.consultations.experiment_design import validate_config
-from copilots.rules import tasks
+from copilots.rules import outcomes, tasks
+from copilots.rules.checklist import model_risks
 from engine.capabilities import plan_problems
 from engine.model_registry import is_known_model
+from engine.models import PredictionRequest
 from engine.plans import parse_plan, parse_setup_options
+from engine.services.deployments import deployment_deploy
 from engine.services.experiments import experiment_create
+from engine.services.pipelines import pipeline_promote
 from engine.tests.factories import (
     diabetes_frame,
     iris_features_frame,
     make_dataset,
     make_project,
+    make_succeeded_run,
     monthly_series_frame,
 )
 
@@ -256,3 +261,203 @@ def test_the_llm_may_suggest_a_valid_forecast(alice_client, upload, llm_server):
     advice = post(alice_client, "design-experiment", {"dataset_id": dataset.pk})
     assert advice["suggested_config"]["experiment"]["setup"] == setup
     assert advice["suggested_config"]["plan"]["model_id"] == "ets"
+
+
+# The risk checks of each task, on values.
+
+
+def test_a_cluster_over_ninety_percent_of_the_rows_is_a_risk():
+    def summary(*rows):
+        total = sum(rows)
+        clusters = [
+            {"label": f"Cluster {i}", "rows": n, "share": n / total} for i, n in enumerate(rows)
+        ]
+        return {"rows": total, "clusters": clusters}
+
+    (found,) = outcomes.dominant_cluster_risks(summary(143, 7))
+    assert found["name"] == outcomes.DOMINANT_RISK and found["severity"] == "medium"
+    assert "'Cluster 0' holds 95% of the 150 rows" in found["evidence"]
+    assert outcomes.dominant_cluster_risks(summary(135, 15)) == []  # exactly 90%
+    assert outcomes.dominant_cluster_risks(summary(38, 50, 62)) == []
+    assert outcomes.dominant_cluster_risks(summary(150)) == []  # one cluster: nothing to compare
+
+
+@pytest.mark.parametrize(
+    ("fraction", "share", "fires"),
+    [
+        (0.05, 0.30, True),
+        (0.1, 0.02, True),
+        (0.05, 0.053333, False),
+        (0.05, 0.09, False),
+        (0.002, 0.006, False),
+        (None, 0.3, False),
+    ],
+)
+def test_a_flagged_share_far_from_the_fraction_is_a_risk(fraction, share, fires):
+    summary = {"rows": 150, "flagged": round(150 * share), "flagged_share": share}
+    found = outcomes.flagged_rate_risks({**summary, "fraction": fraction})
+    assert [r["name"] for r in found] == ([outcomes.FLAGGED_RISK] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("horizon", "validated", "fires"),
+    [(36, 12, True), (13, 12, True), (12, 12, False), (6, 12, False), (36, None, False)],
+)
+def test_a_horizon_beyond_the_validated_window_is_a_risk(horizon, validated, fires):
+    found = outcomes.horizon_risks(horizon=horizon, validated=validated)
+    assert [r["name"] for r in found] == ([outcomes.HORIZON_RISK] if fires else [])
+    if fires:
+        assert f"only the last {validated}" in found[0]["evidence"]
+
+
+def test_the_checks_a_task_does_not_have_are_skipped():
+    facts = {
+        "task": "clustering",
+        "target": "",
+        "metric": "Silhouette",
+        "best": {"model_id": "kmeans", "Silhouette": 0.999},
+        "runner_up": {"model_id": "kmeans", "Silhouette": 0.999},
+        "holdout": {"Silhouette": 0.5},
+        "train_rows": 40,
+        "n_features": 30,
+        "class_counts": {"a": 97, "b": 3},
+        "summary": {"rows": 40, "clusters": []},
+    }
+    # no overfit, tiny margin, sample size or sort metric: only the environment's check is left
+    assert [r["name"] for r in model_risks(facts)] == ["training environment unknown"]
+    # the same facts of a regression are judged by every supervised check
+    names = {
+        r["name"]
+        for r in model_risks(
+            {
+                **facts,
+                "task": "regression",
+                "metric": "R2",
+                "best": {"model_id": "lr", "R2": 0.999},
+                "runner_up": {"model_id": "dt", "R2": 0.999},
+                "holdout": {"R2": 0.5},
+            }
+        )
+    }
+    assert {"tiny margin over the runner-up", "small training sample"} <= names
+    assert outcomes.applies("overfit", "time_series") and not outcomes.applies(
+        "sample_size", "time_series"
+    )
+    assert not outcomes.applies("leakage", "anomaly") and outcomes.applies(
+        "leakage", "classification"
+    )
+
+
+# Run explanation and deployment review, in each task's own metrics.
+
+
+def explained_and_reviewed(client, run, user):
+    pipeline = pipeline_promote(run=run, user=user, name=f"{run.experiment.task} model")
+    explanation = post(client, "explain-run", {"run_id": run.pk})
+    review = post(client, "review-deployment", {"pipeline_id": pipeline.pk})
+    return explanation, review, pipeline
+
+
+def names(advice) -> set[str]:
+    return {r["name"] for r in advice["risks"]}
+
+
+def assert_no_classification_metric(*advice) -> None:
+    for item in advice:
+        text = " ".join([item["reasoning_summary"], *item["recommendations"]])
+        for metric in ("Accuracy", "AUC", "F1", "Kappa", "MCC", "Recall"):
+            assert metric not in text, (metric, text)
+
+
+def test_a_clustering_is_explained_and_reviewed_by_its_own_scores(alice, alice_client):
+    run = make_succeeded_run(alice, "clusters")
+    explanation, review, _ = explained_and_reviewed(alice_client, run, alice)
+    summary = explanation["reasoning_summary"]
+    assert "found 3 clusters in 150 rows" in summary
+    assert "Silhouette 0.5528 (higher is better)" in summary and "Davies-Bouldin" in summary
+    assert "no holdout" in summary and "stable" not in summary
+    assert not any(r.startswith("Tune ") for r in explanation["recommendations"])
+    assert review["verdict"] == "APPROVE" and review["risks"] == explanation["risks"] == []
+    assert "Silhouette 0.5528 on the rows it was fitted on" in review["reasoning_summary"]
+    assert_no_classification_metric(explanation, review)
+
+
+def test_a_dominant_cluster_fires_in_the_explanation_and_the_review(alice, alice_client):
+    run = make_succeeded_run(alice, "clusters")
+    run.summary = {
+        **run.summary,
+        "clusters": [
+            {"label": "Cluster 0", "rows": 141, "share": 0.94},
+            {"label": "Cluster 1", "rows": 9, "share": 0.06},
+        ],
+    }
+    run.save(update_fields=["summary"])
+    explanation, review, _ = explained_and_reviewed(alice_client, run, alice)
+    assert outcomes.DOMINANT_RISK in names(explanation) == names(review)
+    assert review["verdict"].startswith("APPROVE WITH CAVEATS: one cluster holds most rows")
+    assert explanation["recommendations"][0].startswith("One cluster holds almost every row")
+
+
+def test_an_anomaly_detector_is_judged_by_the_rows_it_flagged(alice, alice_client):
+    run = make_succeeded_run(alice, "anomalies")
+    explanation, review, _ = explained_and_reviewed(alice_client, run, alice)
+    assert (
+        "flagged 8 of the 150 rows (5.3%; fraction=0.05 was asked for)"
+        in (explanation["reasoning_summary"])
+    )
+    assert "n/a" not in explanation["reasoning_summary"] + review["reasoning_summary"]
+    assert review["verdict"] == "APPROVE"
+    assert_no_classification_metric(explanation, review)
+
+    run.summary = {**run.summary, "flagged": 45, "flagged_share": 0.3}
+    run.save(update_fields=["summary"])
+    explanation = post(alice_client, "explain-run", {"run_id": run.pk})
+    assert names(explanation) == {outcomes.FLAGGED_RISK}
+    assert (
+        "fraction=0.05 was asked for, but the model flagged 30.0%"
+        in (explanation["risks"][0]["evidence"])
+    )
+
+
+def test_a_forecast_is_judged_by_its_held_out_window_and_the_horizons_asked(alice, alice_client):
+    run = make_succeeded_run(alice, "forecast")
+    explanation, review, pipeline = explained_and_reviewed(alice_client, run, alice)
+    assert "Cross-validated MASE" in explanation["reasoning_summary"]
+    assert "holdout (the last 12 periods)" in explanation["reasoning_summary"]
+    assert "feature" not in explanation["reasoning_summary"]
+    assert review["verdict"] == "APPROVE" and names(review) == set()
+    assert_no_classification_metric(explanation, review)
+
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice)
+    PredictionRequest.objects.create(deployment=deployment, horizon=36)
+    PredictionRequest.objects.create(deployment=deployment, horizon=60, status_code=422)
+    explanation = post(alice_client, "explain-run", {"run_id": run.pk})
+    review = post(alice_client, "review-deployment", {"pipeline_id": pipeline.pk})
+    assert names(explanation) == names(review) == {outcomes.HORIZON_RISK}
+    assert "forecasts of up to 36 periods ahead" in review["risks"][0]["evidence"]
+    assert review["verdict"].startswith("APPROVE WITH CAVEATS")
+    assert any("fh=36" in r for r in explanation["recommendations"])
+
+
+def test_the_llm_cannot_drop_a_task_check_and_reads_the_tasks_metrics(
+    alice, alice_client, llm_server
+):
+    run = make_succeeded_run(alice, "clusters")
+    run.summary = {
+        **run.summary,
+        "clusters": [
+            {"label": "Cluster 0", "rows": 145, "share": 0.9667},
+            {"label": "Cluster 1", "rows": 5, "share": 0.0333},
+        ],
+    }
+    run.save(update_fields=["summary"])
+    pipeline = pipeline_promote(run=run, user=alice, name="clusters")
+    llm_server.reply(
+        {"reasoning_summary": "Fine.", "recommendations": ["Ship."], "verdict": "APPROVE"}
+    )
+    review = post(alice_client, "review-deployment", {"pipeline_id": pipeline.pk})
+    assert review["offline"] is False
+    assert review["verdict"].startswith("APPROVE WITH CAVEATS: one cluster holds most rows")
+    assert names(review) == {outcomes.DOMINANT_RISK}
+    sent = llm_server.requests[0].text
+    assert "what_it_found" in sent and "Cluster 0" in sent and "Accuracy" not in sent
