@@ -188,7 +188,9 @@ def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
                 "constant, ID-like and high-cardinality columns, leakage suspects (columns that "
                 "almost perfectly predict the target), target candidates and class imbalance. "
                 "The findings in the evidence were computed deterministically; explain them and "
-                "say what to do about each."
+                "say what to do about each. findings.series means forecasting fits (time_series "
+                "with that date_column and target); findings.no_target means clustering or "
+                "anomaly detection fits."
             ),
             contract=prompting.BASE_CONTRACT,
         ),

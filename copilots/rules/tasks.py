@@ -62,13 +62,32 @@ def plausible_target(column: dict[str, Any], dataset_name: str = "") -> bool:
     return name_signal(column.get("name", ""), dataset_name) or label_like(column)
 
 
+def looks_like_dates(column: dict[str, Any]) -> bool:
+    """Parsed dates, or text whose most frequent values (the profile's) all parse as dates:
+    a cheap look before the whole column is read."""
+    if column.get("kind") == "datetime":
+        return True
+    if column.get("kind") != "categorical":
+        return False
+    import warnings
+
+    import pandas as pd
+
+    shown = [str(t.get("value")) for t in column.get("top") or []]
+    if not shown:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(pd.to_datetime(pd.Series(shown), errors="coerce").notna().all())
+
+
 def date_candidates(profile: list[dict[str, Any]], n_rows: int) -> list[str]:
-    """Columns that may hold one date per row: parsed dates, or text with a value per row."""
+    """Columns that may hold one date per row: parsed dates, or date-like text, a value a row."""
     found = []
     for column in profile:
         if column.get("missing") or (column.get("unique") or 0) < n_rows or n_rows < 3:
             continue
-        if column.get("kind") in ("datetime", "categorical"):
+        if looks_like_dates(column):
             found.append(column["name"])
     return found[:MAX_DATE_CANDIDATES]
 
