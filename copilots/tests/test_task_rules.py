@@ -5,11 +5,14 @@ loopback LLM."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from copilots.consultations.experiment_design import validate_config
+from copilots.models import Consultation
 from copilots.rules import outcomes, tasks
 from copilots.rules.checklist import model_risks
 from engine.capabilities import plan_problems
@@ -20,6 +23,7 @@ from engine.services.deployments import deployment_deploy
 from engine.services.experiments import experiment_create
 from engine.services.pipelines import pipeline_promote
 from engine.tests.factories import (
+    HTMX,
     diabetes_frame,
     iris_features_frame,
     make_dataset,
@@ -461,3 +465,44 @@ def test_the_llm_cannot_drop_a_task_check_and_reads_the_tasks_metrics(
     assert names(review) == {outcomes.DOMINANT_RISK}
     sent = llm_server.requests[0].text
     assert "what_it_found" in sent and "Cluster 0" in sent and "Accuracy" not in sent
+
+
+# The pages: the suggestion in the dialog, and the experiment form it fills in.
+
+
+def test_the_design_page_shows_and_applies_a_forecast(alice, alice_client, bob_client, upload):
+    dataset = upload(monthly_series_frame(), "air.csv")
+    fragment = alice_client.post(f"/copilots/datasets/{dataset.pk}/design/", **HTMX)
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert "<html" not in html
+    assert "Create a time_series experiment on &#x27;passengers&#x27;." in html
+    page = alice_client.post(f"/copilots/datasets/{dataset.pk}/design/").content.decode()
+    assert "<html" in page and "Index the series by &#x27;month&#x27;" in page
+    consultation = Consultation.objects.filter(dataset=dataset).latest("created_at")
+    url = f"/copilots/consultations/{consultation.pk}/apply/"
+    form = alice_client.get(url, **HTMX).content.decode()
+    assert re.search(r'<option value="time_series" selected>', form)
+    assert re.search(r'<option value="month" selected>', form)
+    assert 'name="fh" value="12"' in form and 'name="fold" value="3"' in form
+    assert "<html" in alice_client.get(url).content.decode()
+    assert bob_client.get(url).status_code == 404
+    assert bob_client.post(f"/copilots/datasets/{dataset.pk}/design/", **HTMX).status_code == 404
+
+
+def test_the_design_page_applies_a_clustering(alice, alice_client, upload):
+    dataset = upload(iris_features_frame(), "measurements.csv")
+    html = alice_client.post(f"/copilots/datasets/{dataset.pk}/design/", **HTMX).content.decode()
+    assert "Create a clustering experiment." in html
+    consultation = Consultation.objects.filter(dataset=dataset).latest("created_at")
+    form = alice_client.get(f"/copilots/consultations/{consultation.pk}/apply/", **HTMX)
+    assert re.search(r'<option value="clustering" selected>', form.content.decode())
+    assert re.search(r'name="normalize"[^>]*checked', form.content.decode())
+
+
+def test_a_columns_name_is_escaped_in_the_forecast_suggestion(alice_client, upload):
+    frame = monthly_series_frame().rename(columns={"passengers": "<b>sold</b>"})
+    dataset = upload(frame, "air_html.csv")
+    html = alice_client.post(f"/copilots/datasets/{dataset.pk}/analyze/", **HTMX).content.decode()
+    assert "target=&#x27;&lt;b&gt;sold&lt;/b&gt;&#x27;, fh=12" in html
+    assert "<b>sold</b>" not in html
