@@ -21,6 +21,7 @@ from copilots.rules.fitness import (
 from copilots.rules.risks import verdict_floor
 from engine.metrics import TRAINING_TIME, higher_is_better
 from engine.metrics import not_computed as is_not_computed
+from engine.model_registry import accepts_num_clusters
 from engine.models import Run, RunStatus
 
 TYPE = "run_explanation"
@@ -211,6 +212,9 @@ def _unsupervised_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         recommendations = [
             "Create the model again with other num_clusters values (for example 2 to 6) and "
             "keep the one with the best Silhouette."
+            if accepts_num_clusters(model.get("id") or "")
+            else f"{model.get('id')} finds the number of clusters itself: compare it with "
+            "kmeans at a few num_clusters values by Silhouette."
         ]
         if outcomes.DOMINANT_RISK in names:
             recommendations.insert(

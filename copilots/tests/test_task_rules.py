@@ -386,6 +386,16 @@ def test_a_clustering_is_explained_and_reviewed_by_its_own_scores(alice, alice_c
     assert_no_classification_metric(explanation, review)
 
 
+def test_a_model_that_finds_its_own_number_of_clusters_is_not_told_to_set_it(alice, alice_client):
+    run = make_succeeded_run(alice, "clusters")
+    run.model_id, run.model_name = "dbscan", "Density-Based Spatial Clustering"
+    run.save(update_fields=["model_id", "model_name"])
+    explanation = post(alice_client, "explain-run", {"run_id": run.pk})
+    assert explanation["recommendations"][0].startswith(
+        "dbscan finds the number of clusters itself"
+    )
+
+
 def test_a_dominant_cluster_fires_in_the_explanation_and_the_review(alice, alice_client):
     run = make_succeeded_run(alice, "clusters")
     run.summary = {
