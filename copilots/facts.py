@@ -13,7 +13,8 @@ from copilots.numbers import as_number
 from copilots.rules.columns import class_counts, is_id_like
 from copilots.rules.environment import serving_environment
 from copilots.rules.leakage import leakage_suspects
-from copilots.rules.preprocessing import train_rows
+from copilots.rules.outcomes import UNSUPERVISED, applies
+from copilots.rules.preprocessing import lookup, shape_rows, train_rows
 from engine.metrics import DEFAULT_METRIC
 
 DEFAULT_TRAIN_SIZE = 0.7  # PyCaret's setup default, for runs whose summary has no train shape
@@ -46,6 +47,8 @@ def model_facts(run, pipeline=None) -> dict[str, Any]:
         or (profile.get(f.get("name")) or {}).get("kind") == "categorical"
     ]
     rows = train_rows(run.preprocessing)
+    if task in UNSUPERVISED:  # fitted on every row: no train/test split
+        rows = dataset.n_rows
     if rows is None:
         train_size = as_number((experiment.setup_options or {}).get("train_size"))
         rows = int(dataset.n_rows * (train_size or DEFAULT_TRAIN_SIZE))
@@ -53,7 +56,7 @@ def model_facts(run, pipeline=None) -> dict[str, Any]:
     if task == "classification" and target:
         counts = class_counts(dataset, target)
     suspects, note = [], None
-    if target and features:
+    if target and features and applies("leakage", task):
         suspects, note = leakage_suspects(dataset, target, task, set(), only=set(features))
     id_like = [n for n in features if n in profile and is_id_like(profile[n], dataset.n_rows)]
     return {
@@ -76,4 +79,24 @@ def model_facts(run, pipeline=None) -> dict[str, Any]:
         "trained_environment": run.environment or {},
         "serving_environment": serving_environment(),
         "tune": (getattr(run, "outcome", None) or {}).get("tune"),
+        "summary": run.summary or {},
+        "forecast_horizon": forecast_horizon(run) if task == "time_series" else None,
     }
+
+
+def forecast_horizon(run) -> dict[str, int | None]:
+    """`{validated, asked}`: the held-out window the run validated on (PyCaret's test set, the
+    last fh points), and the longest forecast it made or any deployment of it was asked for."""
+    from django.db.models import Max
+
+    from engine.models import PredictionRequest
+
+    summary, setup = run.summary or {}, run.experiment.setup_options or {}
+    found, shape = lookup(run.preprocessing or {}, "transformed test set shape")
+    fh = as_number(summary.get("fh")) or as_number(setup.get("fh"))
+    validated = (shape_rows(shape) if found else None) or (int(fh) if fh else None)
+    served = PredictionRequest.objects.filter(
+        deployment__pipeline__origin_run=run, horizon__isnull=False, status_code__lt=400
+    ).aggregate(longest=Max("horizon"))["longest"]
+    asked = max([int(n) for n in (fh, served) if n] or [0]) or None
+    return {"validated": validated, "asked": asked}

@@ -7,6 +7,7 @@ from typing import Any
 
 from copilots import prompting
 from copilots.consultations.base import narrative
+from copilots.rules import tasks
 from copilots.rules.columns import (
     class_counts,
     is_constant,
@@ -100,6 +101,9 @@ def _column_summary(column: dict[str, Any]) -> dict[str, Any]:
 
 def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> dict[str, Any]:
     n_rows = dataset.n_rows
+    candidates = target_candidates(dataset)
+    series = tasks.series_of(dataset, candidates)
+    series_dates = series["date_column"] if series else None
     missing, constant, near_constant, id_like, dates, years, high_card = [], [], [], [], [], [], []
     for column in dataset.columns:
         name = column["name"]
@@ -107,6 +111,8 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
         miss = column.get("missing") or 0
         if miss:
             missing.append({"column": shown, "missing": miss, "share": round(miss / n_rows, 4)})
+        if name == series_dates:
+            continue
         if is_constant(column):
             constant.append(name)
         elif is_date_like(column):
@@ -120,7 +126,6 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
         if is_year_like(column):
             years.append(name)
     missing.sort(key=lambda m: -m["share"])
-    candidates = target_candidates(dataset)
     notes: list[str] = []
     target_info = None
     if target and dataset.column(target):
@@ -129,8 +134,11 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
         notes.append(f"The requested target {target!r} is not a column of this dataset.")
     if target_info is None and candidates:
         target_info = target_summary(dataset, candidates[0]["column"], "guessed")
+    if tasks.series_target(target_info, series):
+        target_info["task_guess"] = "time_series"
+    no_target = tasks.lacks_target(dataset, target_info, series)
     leaks: list[dict[str, Any]] = []
-    if target_info is not None:
+    if target_info is not None and target_info["task_guess"] != "time_series":
         skip = set(constant) | set(id_like)
         leaks, note = leakage_suspects(
             dataset, target_info["column"], target_info["task_guess"], skip
@@ -158,8 +166,10 @@ def build_evidence(dataset: Dataset, *, target: str | None = None, **_: Any) -> 
             "target_candidates": candidates,
             "not_targets": [
                 {**item, "column": prompting.cap_name(item["column"])}
-                for item in disqualified_columns(dataset.columns, n_rows)
+                for item in disqualified_columns(dataset.columns, n_rows, dates=series_dates)
             ],
+            "series": series,
+            "no_target": no_target,
             "leakage_suspects": leaks,
         },
         "ingest_warnings": [str(w) for w in dataset.warnings][:20],
@@ -179,7 +189,9 @@ def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
                 "constant, ID-like and high-cardinality columns, leakage suspects (columns that "
                 "almost perfectly predict the target), target candidates and class imbalance. "
                 "The findings in the evidence were computed deterministically; explain them and "
-                "say what to do about each."
+                "say what to do about each. findings.series means forecasting fits (time_series "
+                "with that date_column and target); findings.no_target means clustering or "
+                "anomaly detection fits."
             ),
             contract=prompting.BASE_CONTRACT,
         ),
@@ -308,6 +320,13 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             )
     else:
         sentences.append("No target candidate stands out.")
+    if f.get("series"):
+        sentence, advice = tasks.series_advice(f["series"])
+        sentences.append(sentence)
+        recommendations.insert(0, advice)
+    if f.get("no_target"):
+        sentences.append(tasks.no_target_sentence(target))
+        recommendations.insert(0, tasks.NO_TARGET_ADVICE)
     if f["leakage_suspects"]:
         for suspect in f["leakage_suspects"][:3]:
             sentences.append(f"Leakage suspect: {describe_leak(suspect, target['column'])}.")

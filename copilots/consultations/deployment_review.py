@@ -13,6 +13,7 @@ from copilots import prompting
 from copilots.consultations.base import narrative
 from copilots.facts import model_facts
 from copilots.numbers import fmt, readable_row, score_of
+from copilots.rules import outcomes
 from copilots.rules.checklist import model_risks
 from copilots.rules.columns import top_classes
 from copilots.rules.imbalance import minority_share
@@ -22,6 +23,11 @@ from engine.models import Pipeline
 
 TYPE = "deployment_review"
 ROLE = "deployment reviewer copilot"
+# What a run of each task without a holdout found, from its summary.
+FOUND_KEYS = {
+    "clustering": ("rows", "clusters", "can_predict"),
+    "anomaly": ("rows", "flagged", "flagged_share", "fraction"),
+}
 
 
 def check(pipeline: Pipeline) -> None:
@@ -85,6 +91,8 @@ def build_evidence(pipeline: Pipeline, **_: Any) -> dict[str, Any]:
             "id_like_features": facts["id_like_features"],
         },
         "serving_environment": facts["serving_environment"],
+        "what_it_found": {k: facts["summary"].get(k) for k in FOUND_KEYS.get(facts["task"], ())},
+        "forecast_horizon": facts["forecast_horizon"],
     }
     evidence["risks"] = model_risks(facts)
     evidence["deterministic_verdict"] = verdict_floor(evidence["risks"])
@@ -109,7 +117,10 @@ def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
             task=(
                 "You review a promoted PyCaret pipeline before it is deployed. The risk checks "
                 "in the evidence were computed deterministically, each with a severity; weigh "
-                "them, explain them, and give a verdict."
+                "them, explain them, and give a verdict. Quote only the metrics of the "
+                "pipeline's task: clustering and anomaly detection have no holdout (their "
+                "what_it_found says what the model found), a forecast's holdout is the last fh "
+                "periods."
             ),
             contract=CONTRACT,
         ),
@@ -132,11 +143,21 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
     metric = run["sort_metric"]
     best = run.get("best") or {}
     model = pipeline["model_name"] or pipeline["model_id"]
-    sentences = [
-        f"{pipeline['name']} v{pipeline['version']} is {model}"
-        f" from run {run['id']}, with CV {metric} {fmt(score_of(best, metric))} and holdout "
-        f"{metric} {fmt(score_of(run.get('holdout_metrics'), metric))}."
-    ]
+    sentences = [f"{pipeline['name']} v{pipeline['version']} is {model} from run {run['id']}"]
+    found = evidence.get("what_it_found") or {}
+    task = pipeline["task"]
+    if task == "clustering":
+        sentences[0] += f": {outcomes.describe_clusters(found)}, Silhouette "
+        sentences[0] += f"{fmt(score_of(best, 'Silhouette'))} on the rows it was fitted on."
+    elif task == "anomaly":
+        sentences[0] += f": on its training data it flagged {outcomes.describe_flagged(found)}."
+    else:
+        horizon = evidence.get("forecast_horizon") or {}
+        window = f" (the last {horizon['validated']} periods)" if horizon.get("validated") else ""
+        sentences[0] += (
+            f", with CV {metric} {fmt(score_of(best, metric))} and holdout{window} "
+            f"{metric} {fmt(score_of(run.get('holdout_metrics'), metric))}."
+        )
     counts = {s: sum(1 for r in risks if r["severity"] == s) for s in SEVERITIES}
     if risks:
         sentences.append(
@@ -160,6 +181,12 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         "no imputer": "Turn imputation back on (imputation_type='simple') and retrain.",
         "no encoder": "Turn preprocessing back on so categories are encoded, and retrain.",
         "sort metric": "Re-run the comparison sorted by F1, AUC or Recall.",
+        outcomes.DOMINANT_RISK: "One cluster holds almost every row: recluster with "
+        "normalize=True or another num_clusters before deploying.",
+        outcomes.FLAGGED_RISK: "Set fraction to the anomaly rate you expect, or find why the "
+        "model flags another share (repeated rows), before deploying.",
+        outcomes.HORIZON_RISK: "Retrain with fh as long as the forecasts asked of it, or ask "
+        "for no more periods than were validated.",
         "version skew": "Retrain under the serving environment's library versions, or serve "
         "with the versions it was trained with.",
     }

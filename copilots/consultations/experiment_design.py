@@ -15,12 +15,21 @@ import pydantic
 from copilots import prompting
 from copilots.consultations import dataset_analysis
 from copilots.consultations.base import narrative
+from copilots.rules import tasks
 from copilots.rules.plans import unknown_metrics, unknown_model_ids
+from engine.capabilities import plan_kinds, plan_problems
 from engine.errors import InvalidInput
 from engine.metrics import DEFAULT_METRIC, task_metrics
 from engine.model_registry import model_choices
 from engine.models import Dataset
-from engine.plans import PLAN_KINDS, TASKS, SetupOptions, parse_plan
+from engine.plans import (
+    PLAN_KINDS,
+    TASKS,
+    UNSUPERVISED_TASKS,
+    SetupOptions,
+    TimeSeriesOptions,
+    parse_plan,
+)
 
 TYPE = "experiment_design"
 ROLE = "experiment designer copilot"
@@ -48,6 +57,15 @@ GOAL_METRICS = {
         ("mape", "MAPE"),
         ("percentage", "MAPE"),
         ("r2", "R2"),
+    ],
+    "time_series": [
+        ("mase", "MASE"),
+        ("rmsse", "RMSSE"),
+        ("rmse", "RMSE"),
+        ("mae", "MAE"),
+        ("smape", "SMAPE"),
+        ("mape", "MAPE"),
+        ("percentage", "MAPE"),
     ],
 }
 
@@ -81,6 +99,8 @@ def build_evidence(dataset: Dataset, *, goal: str | None = None, **_: Any) -> di
             "tasks": list(TASKS),
             "plan_kinds": list(PLAN_KINDS),
             "setup_options": list(SetupOptions.model_fields),
+            "time_series_setup_options": list(TimeSeriesOptions.model_fields),
+            "plan_kinds_by_task": {task: list(plan_kinds(task)) for task in TASKS},
             "model_ids": {task: [m for m, _ in model_choices(task)] for task in TASKS},
             "metrics": {task: sorted(task_metrics(task)) for task in TASKS},
         },
@@ -90,13 +110,19 @@ def build_evidence(dataset: Dataset, *, goal: str | None = None, **_: Any) -> di
 CONTRACT = (
     prompting.BASE_CONTRACT
     + """
-- "suggested_config": {"experiment": {"name": string, "task": "classification" or \
-"regression", "target": a column name from the evidence, "setup": {PyCaret setup options, only \
-names listed in choices.setup_options}}, "plan": {"kind": one of choices.plan_kinds, ...}}.
+- "suggested_config": {"experiment": {"name": string, "task": one of choices.tasks, \
+"target": a column name from the evidence ("" for clustering and anomaly, which have none; the \
+numeric series for time_series), "setup": {PyCaret setup options: names listed in \
+choices.setup_options, or for time_series in choices.time_series_setup_options, where \
+date_column (the column of dates) is required and fh is the forecast horizon}}, "plan": \
+{"kind": one of choices.plan_kinds_by_task for the task, ...}}.
   Plan shapes: {"kind": "compare", "include"?: [model ids], "exclude"?: [model ids], \
-"n_select"?: int, "sort"?: metric, "fold"?: int}; {"kind": "create", "model_id": id}; \
-{"kind": "tune", "model_id": id, "n_iter"?: int, "optimize"?: metric}. Use only model ids and \
-metrics from the choices for the chosen task."""
+"n_select"?: int, "sort"?: metric, "fold"?: int}; {"kind": "create", "model_id": id, \
+"num_clusters"?: int (clustering), "fraction"?: float up to 0.5 (anomaly)}; {"kind": "tune", \
+"model_id": id, "n_iter"?: int, "optimize"?: metric}. Clustering and anomaly detection run \
+create plans only. Use only model ids and metrics from the choices for the chosen task. A \
+dataset with no plausible target (findings.no_target) suits clustering or anomaly; one with \
+findings.series suits time_series with that date_column and target."""
 )
 
 
@@ -171,6 +197,7 @@ def validate_config(config: Any, dataset: Dataset) -> tuple[dict[str, Any] | Non
         problems.extend(f"plan: {e['msg']}" for e in exc.errors())
         parsed_plan = None
     if parsed_plan is not None and task in TASKS:
+        problems.extend(f"plan.{field}: {m}" for field, m in plan_problems(parsed_plan, task))
         plan_data = parsed_plan.model_dump(mode="json", exclude_none=True)
         for field, model_id in unknown_model_ids(task, plan_data):
             problems.append(f"plan.{field}: unknown model id {model_id!r} for {task}")
@@ -203,9 +230,13 @@ def _goal_metric(task: str, goal: str) -> str | None:
 def offline_config(evidence: dict[str, Any]) -> dict[str, Any] | None:
     f, d = evidence["findings"], evidence["dataset"]
     target = f.get("target")
+    if f.get("no_target"):
+        return _unsupervised_config(evidence)
     if not target:
         return None
     task = target["task_guess"]
+    if task == "time_series" and f.get("series"):
+        return _series_config(evidence, f["series"])
     setup: dict[str, Any] = {"session_id": 123}
     ignore = [
         c
@@ -236,19 +267,69 @@ def offline_config(evidence: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _series_config(evidence: dict[str, Any], series: dict[str, Any]) -> dict[str, Any]:
+    """A forecast of the series: its dates, a horizon it is long enough to validate, the fast
+    forecasters compared by MASE (or the goal's metric)."""
+    goal = evidence.get("goal") or ""
+    metric = _goal_metric("time_series", goal) or DEFAULT_METRIC["time_series"]
+    return {
+        "experiment": {
+            "name": f"{evidence['dataset']['name']}: {series['target']} (time_series)"[:200],
+            "task": "time_series",
+            "target": series["target"],
+            "setup": {
+                "date_column": series["date_column"],
+                "fh": series["fh"],
+                "fold": series["fold"],
+                "session_id": 123,
+            },
+        },
+        "plan": {"kind": "compare", "include": tasks.FAST_SERIES_MODELS, "sort": metric},
+    }
+
+
+def _unsupervised_config(evidence: dict[str, Any]) -> dict[str, Any]:
+    """No target: clustering (or anomaly detection, if the goal asks for unusual rows) on every
+    column but the ID-like and constant ones, scaled."""
+    f = evidence["findings"]
+    task = tasks.unsupervised_task(evidence.get("goal") or "")
+    setup: dict[str, Any] = {"session_id": 123, "normalize": True}
+    ignore = [*f["id_like"], *f["constant"]]
+    if ignore:
+        setup["ignore_features"] = list(dict.fromkeys(ignore))
+    return {
+        "experiment": {
+            "name": f"{evidence['dataset']['name']}: {task}"[:200],
+            "task": task,
+            "target": "",
+            "setup": setup,
+        },
+        "plan": tasks.unsupervised_plan(task),
+    }
+
+
 def _describe(config: dict[str, Any]) -> list[str]:
     experiment, plan = config["experiment"], config["plan"]
-    lines = [
-        f"Create a {experiment['task']} experiment on '{experiment['target']}'.",
-    ]
+    on = f" on '{experiment['target']}'" if experiment["target"] else ""
+    lines = [f"Create a {experiment['task']} experiment{on}."]
     setup = experiment["setup"]
     if setup.get("ignore_features"):
         ignored = ", ".join(f"'{c}'" for c in setup["ignore_features"])
         lines.append(f"Ignore {ignored}.")
+    if setup.get("normalize"):
+        lines.append("Scale the columns (normalize=True): distances need comparable units.")
     if setup.get("fix_imbalance"):
         lines.append("Turn on fix_imbalance for the imbalanced target.")
+    if setup.get("date_column"):
+        lines.append(
+            f"Index the series by '{setup['date_column']}' and forecast fh={setup['fh']} periods."
+        )
     if setup.get("fold"):
         lines.append(f"Use {setup['fold']}-fold cross-validation.")
+    if experiment["task"] in UNSUPERVISED_TASKS:
+        extra = {k: v for k, v in plan.items() if k in ("num_clusters", "fraction")}
+        shown = ", ".join(f"{k}={v}" for k, v in extra.items())
+        lines.append(f"First run: create {plan['model_id']} ({shown}).")
     if plan["kind"] == "compare":
         scope = f" among {', '.join(plan['include'])}" if plan.get("include") else ""
         sort = plan.get("sort") or "the default metric"

@@ -9,6 +9,7 @@ from copilots import prompting
 from copilots.consultations.base import NotApplicable, narrative, run_brief, score_columns
 from copilots.facts import model_facts
 from copilots.numbers import as_number, fmt, readable_row, score_of
+from copilots.rules import outcomes
 from copilots.rules.checklist import model_risks
 from copilots.rules.fitness import (
     GAP_MEDIUM,
@@ -20,6 +21,7 @@ from copilots.rules.fitness import (
 from copilots.rules.risks import verdict_floor
 from engine.metrics import TRAINING_TIME, higher_is_better
 from engine.metrics import not_computed as is_not_computed
+from engine.model_registry import accepts_num_clusters
 from engine.models import Run, RunStatus
 
 TYPE = "run_explanation"
@@ -81,8 +83,10 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
                 "runner_up_name": runner_up.get("Model"),
                 "value": round(abs(best_score - second_score), 6),
             }
+    task = facts["task"]
     cv_vs_holdout = {}
-    for column in score_columns([best] if best else []):
+    has_holdout = task not in outcomes.UNSUPERVISED  # scored on the rows it was fitted on
+    for column in score_columns([best] if best and has_holdout else []):
         cv, holdout = score_of(best, column), score_of(run.metrics, column)
         if cv is not None and holdout is not None and column != TRAINING_TIME:
             cv_vs_holdout[column] = {
@@ -111,10 +115,27 @@ def build_evidence(run: Run, **_: Any) -> dict[str, Any]:
         "holdout_metrics": readable_row(run.metrics),
         "cv_vs_holdout": cv_vs_holdout,
         "top_features": _top_features(run),
+        "task": task,
+        "task_metrics": [c for c in score_columns([best] if best else []) if c != TRAINING_TIME],
+        "outcome": _outcome(task, facts),
         "preprocessing": run.preprocessing,
         "risks": risks,
         "deterministic_verdict": verdict_floor(risks),
     }
+
+
+def _outcome(task: str, facts: dict[str, Any]) -> dict[str, Any] | None:
+    """What a clustering, anomaly or forecasting run found, in the evidence."""
+    summary = facts["summary"]
+    if task == "clustering":
+        return {"clusters": summary.get("clusters"), "rows": summary.get("rows")}
+    if task == "anomaly":
+        keys = ("rows", "flagged", "flagged_share", "fraction")
+        return {k: summary.get(k) for k in keys}
+    if task == "time_series":
+        keys = ("date_column", "frequency", "points", "first", "last", "fh")
+        return {**{k: summary.get(k) for k in keys}, "horizon": facts["forecast_horizon"]}
+    return None
 
 
 def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
@@ -125,7 +146,11 @@ def build_messages(evidence: dict[str, Any]) -> list[dict[str, str]]:
                 "You explain a finished PyCaret run to a data scientist: the leaderboard in "
                 "words, why the best model won and by what margin, the gap between "
                 "cross-validated and holdout scores (and what it suggests), and the top "
-                "features if the evidence has them (if not, say they are unavailable)."
+                "features if the evidence has them (if not, say they are unavailable). Use "
+                "only the run's own task_metrics: a clustering is judged by Silhouette, "
+                "Calinski-Harabasz and Davies-Bouldin on the rows it was fitted on (no "
+                "holdout), an anomaly detector by the rows it flagged (PyCaret scores none), a "
+                "forecast by MASE, RMSSE and MAE on the held-out last fh periods."
             ),
             contract=prompting.BASE_CONTRACT,
         ),
@@ -165,7 +190,65 @@ def _risk_sentence(risks: list[dict[str, str]], verdict: str) -> str:
     return f"The deployment checks on this run find: {listed}. Their verdict: {verdict}."
 
 
+def _unsupervised_advice(evidence: dict[str, Any]) -> dict[str, Any]:
+    """A clustering or an anomaly detector: what it found, in the task's own measures."""
+    model, outcome, risks = evidence["model"], evidence["outcome"] or {}, evidence["risks"]
+    name = f"{model.get('name') or model.get('id')} ({model.get('id')})"
+    names = {r["name"] for r in risks}
+    best = evidence.get("best") or {}
+    if evidence["task"] == "clustering":
+        scores = ", ".join(
+            f"{m} {fmt(score_of(best, m))} ({'higher' if higher_is_better(m) else 'lower'} "
+            "is better)"
+            for m in evidence["task_metrics"]
+        )
+        sentences = [
+            f"{name} found {outcomes.describe_clusters(outcome)}.",
+            f"Its scores: {scores}; PyCaret scores a clustering on the rows it was fitted "
+            "on, so there is no holdout to compare with."
+            if scores
+            else "The run recorded no clustering score.",
+        ]
+        recommendations = [
+            "Create the model again with other num_clusters values (for example 2 to 6) and "
+            "keep the one with the best Silhouette."
+            if accepts_num_clusters(model.get("id") or "")
+            else f"{model.get('id')} finds the number of clusters itself: compare it with "
+            "kmeans at a few num_clusters values by Silhouette."
+        ]
+        if outcomes.DOMINANT_RISK in names:
+            recommendations.insert(
+                0,
+                "One cluster holds almost every row: set normalize=True, try another "
+                "num_clusters or model, or ignore the column that dominates the distances.",
+            )
+    else:
+        sentences = [
+            f"{name} flagged {outcomes.describe_flagged(outcome)} as anomalies.",
+            "PyCaret scores no anomaly detector, so there is no accuracy to report: judge it "
+            "by the rows it flagged (the most anomalous are on the run page).",
+        ]
+        recommendations = [
+            "Review the flagged rows with someone who knows the data; if they are not unusual, "
+            "change fraction or try another detector (knn, lof)."
+        ]
+        if outcomes.FLAGGED_RISK in names:
+            recommendations.insert(
+                0,
+                "The model flagged far more or fewer rows than fraction asked for: look for "
+                "repeated rows, and set fraction to the rate you expect.",
+            )
+    sentences.append(_risk_sentence(risks, evidence["deterministic_verdict"]))
+    return {
+        "reasoning_summary": " ".join(sentences),
+        "recommendations": recommendations,
+        "risks": risks,
+    }
+
+
 def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
+    if evidence.get("task") in outcomes.UNSUPERVISED:
+        return _unsupervised_advice(evidence)
     metric = evidence["sort_metric"]
     best = evidence.get("best")
     model = evidence["model"]
@@ -205,9 +288,12 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         )
     overfit = [r for r in risks if r["name"].startswith("overfit")]
     gap = evidence["cv_vs_holdout"].get(metric)
+    horizon = (evidence.get("outcome") or {}).get("horizon") or {}
+    window = f" (the last {horizon['validated']} periods)" if horizon.get("validated") else ""
     if gap is not None:
         sentences.append(
-            f"Cross-validated {metric} {fmt(gap['cv'])} against holdout {fmt(gap['holdout'])}."
+            f"Cross-validated {metric} {fmt(gap['cv'])} against holdout{window} "
+            f"{fmt(gap['holdout'])}."
         )
         signed = gap["gap"] if higher_is_better(metric) else -gap["gap"]
         if signed < -GAP_MEDIUM:
@@ -221,7 +307,9 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
         sentences.append("The run has no holdout evaluation.")
     sentences.append(_risk_sentence(risks, evidence["deterministic_verdict"]))
     features = evidence["top_features"]
-    if features["available"]:
+    if evidence.get("task") == "time_series":
+        pass  # a univariate series has no features to rank
+    elif features["available"]:
         top = ", ".join(f"{t['feature']}" for t in features["top"][:5])
         sentences.append(f"The most influential features ({features['source']}): {top}.")
     else:
@@ -242,6 +330,11 @@ def offline_advice(evidence: dict[str, Any]) -> dict[str, Any]:
             "The cross-validated score is at its ceiling: nothing is left to tune. Check the "
             "features for leakage before trusting it"
             + ("." if leaks or len(overfit) > 1 else " (the target may simply be easy).")
+        )
+    if outcomes.HORIZON_RISK in names:
+        recommendations.append(
+            f"Forecasts reach {horizon['asked']} periods ahead but only {horizon['validated']} "
+            f"were validated: retrain with fh={horizon['asked']} before trusting them."
         )
     if tied:
         recommendations.append(

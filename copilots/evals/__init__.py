@@ -4,5 +4,6 @@ reach. `manage.py copilot_eval` runs them and prints a scorecard per copilot."""
 
 from copilots.evals.cases_data import CASES as DATA_CASES
 from copilots.evals.cases_models import CASES as MODEL_CASES
+from copilots.evals.cases_tasks import CASES as TASK_CASES
 
-CASES = [*DATA_CASES, *MODEL_CASES]
+CASES = [*DATA_CASES, *MODEL_CASES, *TASK_CASES]

@@ -192,3 +192,26 @@ def shifted(frame: pd.DataFrame, columns: list[str], by: float) -> pd.DataFrame:
     for column in columns:
         moved[column] = moved[column] + by * moved[column].std()
     return moved
+
+
+def monthly_series(n: int = 144) -> pd.DataFrame:
+    """A generated monthly series from 1949-01: `month` (text like 1949-01) and `passengers`."""
+    from engine.timeseries import monthly_demo_frame
+
+    return monthly_demo_frame(n)
+
+
+def daily_series(n: int = 120, seed: int = 12) -> pd.DataFrame:
+    """A generated daily series with a weekly season: `day` (2024-01-01...), `visits` and a
+    `weekday` label beside it."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    visits = 500 + 60 * np.sin(2 * np.pi * np.arange(n) / 7) + rng.normal(0, 15, n)
+    return pd.DataFrame(
+        {"day": days.strftime("%Y-%m-%d"), "weekday": days.day_name(), "visits": visits.round(1)}
+    )
+
+
+def measurements() -> pd.DataFrame:
+    """scikit-learn's iris measurements without the species: four numeric columns, no target."""
+    return sklearn_frame("iris").drop(columns="target")

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from copilots.evals.env import Env
+from engine.metrics import METRICS
 
 COPILOTS = (
     "dataset_analysis",
@@ -76,6 +77,13 @@ class Result:
 
 # Reading the advice's judgements.
 
+# What a dataset analysis says when it suggests each task beyond the target's own.
+_SUGGESTS = {
+    "time_series": "time_series experiment",
+    "clustering": "clustering experiment",
+    "anomaly": "anomaly detection",
+}
+_METRIC_NAMES = sorted({m.display for ms in METRICS.values() for m in ms} - {"Prec."})
 _TARGET = re.compile(r"The target \((?:chosen|guessed)\) is '([^']+)', which looks like (\w+)")
 
 
@@ -93,8 +101,10 @@ def judgements(copilot: str, advice: dict[str, Any], obj: Any, env: Env) -> dict
     found: dict[str, Any] = {"risks": risks}
     config = advice.get("suggested_config") or {}
     experiment, plan = config.get("experiment") or {}, config.get("plan") or {}
+    found["metrics_named"] = {m for m in _METRIC_NAMES if re.search(rf"(?<!\w){m}(?!\w)", text)}
     if copilot == "dataset_analysis":
         found["target"], found["task"] = _stated_target(advice.get("reasoning_summary", ""), obj)
+        found["suggests"] = {task for task, words in _SUGGESTS.items() if words in text}
     elif copilot == "experiment_design":
         setup = experiment.get("setup") or {}
         found.update(
@@ -103,6 +113,9 @@ def judgements(copilot: str, advice: dict[str, Any], obj: Any, env: Env) -> dict
             fix_imbalance=bool(setup.get("fix_imbalance")),
             ignore_features=set(setup.get("ignore_features") or []),
             sort=plan.get("sort"),
+            model_id=plan.get("model_id"),
+            series=(setup.get("date_column"), setup.get("fh"), setup.get("fold")),
+            plan_valid=plan_valid(config),
         )
     elif copilot == "run_explanation":
         notes = " ".join(advice.get("notes") or [])
@@ -130,6 +143,30 @@ def judgements(copilot: str, advice: dict[str, Any], obj: Any, env: Env) -> dict
         else:
             found["decision"] = "no report" if "no drift report" in text else "no action"
     return found
+
+
+def plan_valid(config: dict[str, Any]) -> bool:
+    """The suggested configuration passes the engine's own checks for its task: the setup
+    options (a time series' date_column, fh and fold among them), the plan's schema, the kinds
+    and arguments the task runs, and model ids from the task's registry."""
+    from engine.capabilities import plan_problems
+    from engine.model_registry import is_known_model
+    from engine.plans import TASKS, parse_plan, parse_setup_options
+
+    experiment, plan = config.get("experiment") or {}, config.get("plan") or {}
+    task = experiment.get("task")
+    if task not in TASKS:
+        return False
+    try:
+        options = parse_setup_options(task, experiment.get("setup") or {})
+        parsed = parse_plan(plan)
+    except ValueError:  # pydantic's ValidationError is one
+        return False
+    if task == "time_series" and not {"fh", "fold"} <= options.model_fields_set:
+        return False
+    ids = [getattr(parsed, "model_id", None), *(getattr(parsed, "include", None) or [])]
+    known = all(is_known_model(task, m) for m in ids if m)
+    return known and not plan_problems(parsed, task)
 
 
 def _stated_target(summary: str, dataset) -> tuple[str | None, str | None]:

@@ -182,11 +182,16 @@ def rank_targets(
     return ranked
 
 
-def disqualified_columns(profile: list[dict[str, Any]], n_rows: int) -> list[dict[str, str]]:
-    """`{column, reason}` for each column ruled out as a target."""
+def disqualified_columns(
+    profile: list[dict[str, Any]], n_rows: int, *, dates: str | None = None
+) -> list[dict[str, str]]:
+    """`{column, reason}` for each column ruled out as a target; `dates` is a series' date
+    column (`copilots.rules.tasks.series_of`), whatever its values look like alone."""
     found = []
     for column in profile:
         reason = disqualified(column, n_rows)
+        if reason and column["name"] == dates:
+            reason = "it holds the series' dates"
         if reason:
             found.append({"column": column["name"], "reason": reason})
     return found
