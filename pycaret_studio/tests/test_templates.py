@@ -212,3 +212,17 @@ def test_the_stylesheet_has_one_declaration_per_line():
         if line.count(";") > 1 or ("{" in line and ":" in line.split("{", 1)[1])
     ]
     assert crowded == []
+
+
+def test_every_rule_in_the_stylesheet_is_closed_and_has_a_selector():
+    """A merge that drops a brace nests every later rule; one that interleaves blocks leaves
+    declarations with no selector. Browsers drop both silently, so the test says so."""
+    depth = 0
+    orphans = []
+    for number, line in enumerate(COMMENT.sub("", STYLESHEET.read_text()).splitlines(), 1):
+        if depth == 0 and line.strip().endswith(";"):
+            orphans.append(number)
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"line {number} closes a rule that was never opened"
+    assert depth == 0, "a rule is never closed"
+    assert orphans == [], f"declarations outside any rule at lines {orphans}"
