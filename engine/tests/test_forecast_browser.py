@@ -49,7 +49,7 @@ def test_design_a_forecast_submit_a_compare_and_see_the_forecast_plot(
     expect(page.locator("#run-status [data-status]")).to_have_text("Succeeded", timeout=180_000)
     expect(page.locator("#leaderboard tbody tr")).to_have_count(2)
     expect(page.locator("#forecast-table")).to_contain_text("1961-01")
-    plot = page.locator(".plot img[alt^='forecast plot']")
+    plot = page.locator(".plot img[alt^='Forecast for run #']")
     plot.scroll_into_view_if_needed()  # a lazy image loads once it is near the viewport
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
     expect(plot).to_be_visible()
