@@ -68,8 +68,11 @@ def _plan_dict(plan: Any, task: str) -> dict[str, Any]:
     return parsed.model_dump(mode="json", exclude_none=True)
 
 
-def run_submit(*, experiment: Experiment, plan: Any, user: User | None, request=None) -> Run:
-    """Create a queued Run and send it to the workers once the transaction commits.
+def run_submit(
+    *, experiment: Experiment, plan: Any, user: User | None, request=None, dispatch: bool = True
+) -> Run:
+    """Create a queued Run and send it to the workers once the transaction commits (unless
+    `dispatch` is False: the caller runs it itself, and `runs_redispatch` sends it if not).
 
     Raises InvalidInput for a bad plan, PermissionDenied without the `train` permission, and a
     429 StudioError while the workspace has its quota of runs queued or running.
@@ -92,7 +95,8 @@ def run_submit(*, experiment: Experiment, plan: Any, user: User | None, request=
             target=run,
             metadata={"experiment_id": experiment.pk, "plan_kind": plan_data["kind"]},
         )
-        transaction.on_commit(lambda: run_dispatch(run_id=run.pk))
+        if dispatch:
+            transaction.on_commit(lambda: run_dispatch(run_id=run.pk))
     run.refresh_from_db()
     return run
 

@@ -193,14 +193,14 @@ class Command(BaseCommand):
 
     def _demo_run(self, experiment: Experiment, user: User, *, plan: dict, train: bool) -> None:
         """Submit one compare run, once, and run it here so the demo opens on a finished
-        leaderboard and a live deployment. The queued message then finds the run already
-        claimed, and the worker skips it, as it does any redelivered message."""
+        leaderboard and a live deployment. A run trained here is not sent to the broker, so a
+        worker that is already running cannot claim it first; with --no-train it is."""
         if experiment.runs.exists():
             return
         from engine.services.execution import run_execute
         from engine.services.runs import run_submit
 
-        run = run_submit(experiment=experiment, plan=plan, user=user)
+        run = run_submit(experiment=experiment, plan=plan, user=user, dispatch=not train)
         if not train:
             self.stdout.write(f"Demo run {run.pk} submitted for the worker.")
             return
