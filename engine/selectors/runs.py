@@ -54,7 +54,19 @@ def run_list_recent(*, workspace: Workspace, limit: int = 10) -> QuerySet[Run]:
         archived_at__isnull=True,
         experiment__archived_at__isnull=True,
     )
-    return runs.select_related("experiment__project")[:limit]
+    # Only what the dashboard shows, read through the run_recent index (newest first).
+    return (
+        runs.select_related("experiment__project")
+        .only(
+            "plan",
+            "status",
+            "queued_at",
+            "experiment__name",
+            "experiment__project__name",
+            "experiment__project__workspace_id",
+        )
+        .order_by("-queued_at", "-id")[:limit]
+    )
 
 
 def run_events(*, run: Run, after: int = 0, limit: int = EVENTS_MAX) -> QuerySet[RunEvent]:

@@ -138,3 +138,32 @@ def test_the_runs_table_of_the_busy_experiment_filters_and_orders_in_the_databas
     table = run_table(experiment=experiment, params={"sort": "Accuracy"})
     scores = [dict(row["cells"])["Accuracy"] for row in table["page"].object_list]
     assert scores == sorted(scores, reverse=True) and len(scores) == TABLE_PER_PAGE
+
+
+@pytest.mark.django_db
+def test_the_dashboard_run_page_and_deployment_show_bounded_lists(sizes):
+    import re
+
+    from engine.models import RunEvent
+
+    large = sizes[LARGE]
+    client = large["client"]
+    html = client.get("/").content.decode()
+    recent = html.split('id="recent-runs"', 1)[1]
+    assert len(re.findall(r'<a href="/runs/\d+/">', recent)) == 10  # of 10,000
+
+    run = Run.objects.get(pk=large["run"])
+    RunEvent.objects.bulk_create(
+        RunEvent(run=run, seq=seq, message=f"step {seq}") for seq in range(10, 1510)
+    )
+    html = client.get(f"/runs/{run.pk}/").content.decode()
+    seqs = [int(s) for s in re.findall(r'data-seq="(\d+)"', html)]
+    assert len(seqs) == 200 and seqs[-1] == 1509  # the newest 200, oldest first
+    events = client.get(f"/api/v1/runs/{run.pk}/events").json()
+    assert len(events) == 1000 and events[0]["seq"] == 1  # a page; ?after= reads on
+
+    page = client.get(f"/deployments/{large['slug']}/")
+    assert page.status_code == 200
+    stats = client.get(f"/api/v1/deployments/{large['slug']}/stats").json()
+    # 100,000 log rows over 50 deployments and 7 days: the 24-hour window holds a bounded share.
+    assert 0 < stats["requests"] < 2000
