@@ -17,6 +17,8 @@ from engine.models import Deployment, Experiment, Pipeline, Project, Run
 from engine.tests.factories import HTMX
 
 SMALL, LARGE = 100, 10_000
+# About 30 s in all, two thirds of it seeding 10,000 runs: CI runs it, -m 'not slow' skips it.
+pytestmark = pytest.mark.slow
 
 
 def _targets(username: str) -> dict:
