@@ -61,6 +61,8 @@ class Consultation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The consultations list: a workspace's newest first.
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="consultation_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} #{self.pk}"

@@ -61,6 +61,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="dataset_project_recent")]
 
     def __str__(self) -> str:
         return self.name
@@ -91,6 +92,9 @@ class Experiment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="experiment_project_recent")
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -83,6 +83,12 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-queued_at", "-id"]
+        indexes = [
+            # The dashboard's recent runs and the Runs page: newest first, read from the top.
+            models.Index(fields=["-queued_at", "-id"], name="run_recent"),
+            # An experiment's runs table and its API list, newest first.
+            models.Index(fields=["experiment", "-queued_at", "-id"], name="run_experiment_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"Run {self.pk} ({self.plan.get('kind', '?')}, {self.status})"

@@ -54,7 +54,19 @@ def run_list_recent(*, workspace: Workspace, limit: int = 10) -> QuerySet[Run]:
         archived_at__isnull=True,
         experiment__archived_at__isnull=True,
     )
-    return runs.select_related("experiment__project")[:limit]
+    # Only what the dashboard shows, read through the run_recent index (newest first).
+    return (
+        runs.select_related("experiment__project")
+        .only(
+            "plan",
+            "status",
+            "queued_at",
+            "experiment__name",
+            "experiment__project__name",
+            "experiment__project__workspace_id",
+        )
+        .order_by("-queued_at", "-id")[:limit]
+    )
 
 
 def run_events(*, run: Run, after: int = 0, limit: int = EVENTS_MAX) -> QuerySet[RunEvent]:
@@ -79,8 +91,10 @@ def run_plot_path(*, run: Run, name: str) -> Path | None:
 
 
 # The experiment page's runs table: every metric of the task as a column, sortable by any of
-# them, filterable by status, plan kind and model. An experiment has tens to hundreds of runs,
-# and a metric lives in a JSON leaderboard row, so the sort and filter run in Python.
+# them, filterable by status, plan kind and model. Filters, the created and duration orders and
+# the page's slice run in the database; a metric lives in a JSON leaderboard row, so a metric
+# sort reads the filtered runs' leaderboards and sorts in Python. Either way the number of
+# queries does not depend on the number of runs.
 
 TABLE_PER_PAGE = 25
 SORT_FIXED = ("created", "duration")
@@ -110,22 +124,62 @@ def _number(value):
     return value if value == value else None  # NaN sorts nowhere
 
 
+def _table_row(run: Run, metrics) -> dict:
+    from engine.metrics import not_computed
+
+    scores = run_cv_scores(run)
+    cells = [(name, scores.get(name)) for name in metrics]
+    return {
+        "run": run,
+        "cells": cells,
+        "seconds": run_seconds(run),
+        "sort_values": {
+            **{n: None if not_computed(n, v) else _number(v) for n, v in cells},
+            "duration": run_seconds(run),
+        },
+    }
+
+
+def _db_order(runs: QuerySet[Run], sort: str, direction: str) -> QuerySet[Run]:
+    """`runs` by creation or duration; a run that never started has no duration and comes
+    last either way; ties stay newest first."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+
+    if sort == "created":
+        return runs.order_by(
+            *(("queued_at", "id") if direction == "asc" else ("-queued_at", "-id"))
+        )
+    runs = runs.annotate(duration=Coalesce("finished_at", Value(timezone.now())) - F("started_at"))
+    key = (
+        F("duration").asc(nulls_last=True)
+        if direction == "asc"
+        else F("duration").desc(nulls_last=True)
+    )
+    return runs.order_by(key, "-queued_at", "-id")
+
+
 def run_table(*, experiment: Experiment, params, archived: bool = False) -> dict:
     """The rows, columns, filters and page of the experiment's runs table for the query
     `params` (sort, dir, status, kind, model, page). Unknown values fall back to the default:
     newest first, unfiltered. Archived runs are left out unless `archived`."""
     from django.core.paginator import Paginator
+    from django.db.models import Count, Q
 
     from engine.capabilities import plan_kinds
-    from engine.metrics import higher_is_better, not_computed, task_metrics
+    from engine.metrics import higher_is_better, task_metrics
     from engine.models import RunStatus
 
     metrics = task_metrics(experiment.task)
-    runs = experiment.runs.select_related("created_by").defer(*LIST_DEFERRED)
-    if not archived:
-        runs = runs.filter(archived_at__isnull=True)
-    runs = list(runs.order_by("-queued_at", "-id"))
-    models = sorted({run.model_id for run in runs if run.model_id})
+    base = experiment.runs.all() if archived else experiment.runs.filter(archived_at__isnull=True)
+    counts = base.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(status__in=(RunStatus.QUEUED, RunStatus.RUNNING))),
+    )
+    models = list(
+        base.exclude(model_id="").order_by("model_id").values_list("model_id", flat=True).distinct()
+    )
     kinds = plan_kinds(experiment.task)
     chosen = {
         "status": params.get("status", "") if params.get("status") in RunStatus.values else "",
@@ -138,35 +192,25 @@ def run_table(*, experiment: Experiment, params, archived: bool = False) -> dict
     if direction not in ("asc", "desc"):
         direction = "desc" if sort == "created" or higher_is_better(sort) else "asc"
 
-    rows = []
-    for run in runs:
-        if chosen["status"] and run.status != chosen["status"]:
-            continue
-        if chosen["kind"] and run.plan.get("kind") != chosen["kind"]:
-            continue
-        if chosen["model"] and run.model_id != chosen["model"]:
-            continue
-        scores = run_cv_scores(run)
-        cells = [(name, scores.get(name)) for name in metrics]
-        rows.append(
-            {
-                "run": run,
-                "cells": cells,
-                "seconds": run_seconds(run),
-                "sort_values": {
-                    **{n: None if not_computed(n, v) else _number(v) for n, v in cells},
-                    "duration": run_seconds(run),
-                },
-            }
-        )
-    if sort != "created":
+    runs = base.select_related("created_by").defer(*LIST_DEFERRED)
+    if chosen["status"]:
+        runs = runs.filter(status=chosen["status"])
+    if chosen["kind"]:
+        runs = runs.filter(plan__kind=chosen["kind"])
+    if chosen["model"]:
+        runs = runs.filter(model_id=chosen["model"])
+    if sort in SORT_FIXED:
+        paginator = Paginator(_db_order(runs, sort, direction), TABLE_PER_PAGE)
+        if not any(chosen.values()):
+            paginator.count = counts["total"]  # known already: one query fewer
+        page = paginator.get_page(params.get("page"))
+        page.object_list = [_table_row(run, metrics) for run in page.object_list]
+    else:
+        rows = [_table_row(run, metrics) for run in runs.order_by("-queued_at", "-id")]
         present = [r for r in rows if r["sort_values"][sort] is not None]
         missing = [r for r in rows if r["sort_values"][sort] is None]  # last, either way
         present.sort(key=lambda r: r["sort_values"][sort], reverse=direction == "desc")
-        rows = present + missing
-    elif direction == "asc":
-        rows.reverse()
-    page = Paginator(rows, TABLE_PER_PAGE).get_page(params.get("page"))
+        page = Paginator(present + missing, TABLE_PER_PAGE).get_page(params.get("page"))
     return {
         "metrics": metrics,
         "page": page,
@@ -176,6 +220,6 @@ def run_table(*, experiment: Experiment, params, archived: bool = False) -> dict
         "filtered": any(chosen.values()),
         "archived": archived,
         "options": {"status": RunStatus.choices, "kind": kinds, "model": models},
-        "total": len(runs),
-        "any_active": any(run.is_active for run in runs),
+        "total": counts["total"],
+        "any_active": bool(counts["active"]),
     }
