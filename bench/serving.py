@@ -1,4 +1,4 @@
-"""Benchmark serving: the studio's predict endpoint against PyCaret's own create_api app.
+"""Benchmark serving: the studio's predict endpoint against the limit and PyCaret's create_api.
 
 Run: .venv/bin/python bench/serving.py [--workers N] [--requests N] [--concurrency 8]
 
@@ -9,6 +9,9 @@ worker processes:
 - studio: `POST /api/v1/deployments/<slug>/predict` under gunicorn (sync workers, as in the
   Procfile), authenticated with an API key, on a throwaway SQLite database under a temporary
   STUDIO_VAR_DIR; every request is logged with its input sample, as in production;
+- limit: bench/limit_app.py, a minimal WSGI app under the same gunicorn settings that loads
+  the same artifact file (its sha256 checked, like the studio) and answers one
+  `predict_proba` call on the posted rows: no auth, no checks, no log;
 - pycaret: the FastAPI file that PyCaret 3.3.2's `create_api` generates, under uvicorn, loading
   the very same artifact file. The generated app takes one row per request; for 100-row
   requests a list route is appended to it, built the same way (`predict_model` once per
@@ -48,6 +51,8 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 THROUGHPUT_TARGET = 2.0  # studio / pycaret
 P50_TARGET = 0.5  # studio / pycaret
+LIMIT_TARGET = 0.5  # studio / limit, throughput
+SERVERS = ("studio", "limit", "pycaret")
 SIZES = (1, 100)
 
 BATCH_ROUTE = """
@@ -351,7 +356,8 @@ def render(results: dict, args, versions: dict) -> str:
         f"Python {platform.python_version()}; {versions}.",
         f"{args.workers} worker processes each; concurrency {args.concurrency}; "
         f"{args.requests} single-row and {args.requests // 2} 100-row requests per server, "
-        "after a warm-up. Studio prediction log: "
+        "after a warm-up; the three servers run one after another at each size. "
+        f"Load average during the run: {results['load']}. Studio prediction log: "
         + (
             f"buffered, flushed every {args.log_flush_s:g} s."
             if args.log_flush_s
@@ -362,13 +368,22 @@ def render(results: dict, args, versions: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for size in SIZES:
-        for name in ("studio", "pycaret"):
+        for name in SERVERS:
             r = results[name][size]
             lines.append(
                 f"| {size} | {name} | {r['rps']:.1f} | {r['rows_per_s']:.0f} | "
                 f"{r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms |"
             )
     lines.append("")
+    for size in SIZES:
+        studio, limit = results["studio"][size], results["limit"][size]
+        ratio = studio["rps"] / limit["rps"]
+        met = "met" if ratio >= LIMIT_TARGET else "MISSED"
+        lines.append(
+            f"- {size}-row requests: throughput studio / limit **{ratio:.2f}x** "
+            f"(target >= {LIMIT_TARGET}x: {met}); p50 studio / limit "
+            f"{studio['p50_ms'] / limit['p50_ms']:.2f}x."
+        )
     for size in SIZES:
         studio, pycaret = results["studio"][size], results["pycaret"][size]
         ratio = studio["rps"] / pycaret["rps"]
@@ -456,7 +471,13 @@ def main() -> None:
         subprocess.run([PYTHON, __file__, "--prepare", str(tmp)], env=env, cwd=ROOT, check=True)
         prepared = json.loads((tmp / "prepared.json").read_text())
         rows = prepared["rows"]
-        studio_port, pycaret_port = free_port(), free_port()
+        studio_port, pycaret_port, limit_port = free_port(), free_port(), free_port()
+        limit_log = tmp / "limit.log"
+        limit_env = {
+            **env,
+            "LIMIT_ARTIFACT": prepared["artifact"],
+            "LIMIT_SHA256": prepared["sha256"],
+        }
         studio_log, pycaret_log = tmp / "gunicorn.log", tmp / "uvicorn.log"
         servers.append(
             start(
@@ -495,8 +516,26 @@ def main() -> None:
                 log=pycaret_log,
             )
         )
+        servers.append(
+            start(
+                [
+                    str(BIN / "gunicorn"),
+                    "limit_app:app",
+                    "--bind",
+                    f"127.0.0.1:{limit_port}",
+                    "--workers",
+                    str(args.workers),
+                    "--timeout",
+                    "120",
+                ],
+                env=limit_env,
+                cwd=ROOT / "bench",
+                log=limit_log,
+            )
+        )
         wait_listening(studio_port, servers[0], studio_log)
         wait_listening(pycaret_port, servers[1], pycaret_log)
+        wait_listening(limit_port, servers[2], limit_log)
 
         predict_path = f"/api/v1/deployments/{prepared['slug']}/predict"
         studio = Target(
@@ -516,13 +555,21 @@ def main() -> None:
             {1: json.dumps(rows[0]), 100: json.dumps(rows)},
             {},
         )
+        limit = Target(
+            "limit",
+            limit_port,
+            {1: "/predict", 100: "/predict"},
+            {1: json.dumps({"rows": rows[:1]}), 100: json.dumps({"rows": rows})},
+            {},
+        )
         print("warming up (loads the pipeline in every worker) ...", flush=True)
-        for target in (studio, pycaret):
+        for target in (studio, limit, pycaret):
             warm_up(target, args.workers, args.concurrency)
-        results: dict = {"studio": {}, "pycaret": {}}
+        results: dict = {name: {} for name in SERVERS}
+        loads = [os.getloadavg()[0]]
         for size in SIZES:
             total = args.requests if size == 1 else args.requests // 2
-            for target in (pycaret, studio):
+            for target in (pycaret, limit, studio):
                 result = load(target, size, total, args.concurrency)
                 results[target.name][size] = result
                 print(
@@ -530,6 +577,8 @@ def main() -> None:
                     f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms",
                     flush=True,
                 )
+                loads.append(os.getloadavg()[0])
+        results["load"] = f"{min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
         section = render(results, args, versions())
         print("\n" + section)
         if not args.no_readme:
