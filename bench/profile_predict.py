@@ -73,14 +73,16 @@ def instrument() -> None:
     from ninja.operation import Operation
 
     import engine.api.deployments as api
+    import engine.selectors.deployments as selectors
     import engine.services.predictions as predictions
     import engine.serving as serving
     import engine.serving.inputs as inputs
     from accounts.auth import ApiKeyAuth
 
     ApiKeyAuth.authenticate = timed("auth", ApiKeyAuth.authenticate)
-    api.deployment_get = timed("lookup", api.deployment_get)
+    api.deployment_get_cached = timed("lookup", api.deployment_get_cached)
     predictions.require = timed("permission", predictions.require)
+    selectors.may_see = timed("lookup", selectors.may_see)
     Operation._get_values = timed("parse", Operation._get_values)
     serving.prepare_rows = timed("validate", serving.prepare_rows)
     inputs._column_array = timed("frame", inputs._column_array)
