@@ -356,7 +356,8 @@ def render(results: dict, args, versions: dict) -> str:
         f"Python {platform.python_version()}; {versions}.",
         f"{args.workers} worker processes each; concurrency {args.concurrency}; "
         f"{args.requests} single-row and {args.requests // 2} 100-row requests per server, "
-        "after a warm-up; the three servers run one after another at each size. "
+        "after a warm-up; the three servers run one after another at each size. Studio "
+        f"database: {'PostgreSQL' if args.database_url else 'SQLite'}. "
         f"Load average during the run: {results['load']}. Studio prediction log: "
         + (
             f"buffered, flushed every {args.log_flush_s:g} s."
@@ -454,6 +455,11 @@ def main() -> None:
         help="STUDIO_PREDICTION_LOG_FLUSH_S for the studio (default: the studio's default, "
         "each request's log written as its response goes out)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="serve the studio from this PostgreSQL database (dropped and created again, so "
+        "its name must contain 'bench'); default: a throwaway SQLite file",
+    )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -463,6 +469,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="studio-bench-"))
     env = studio_env(tmp)
+    if args.database_url:
+        from profile_predict import recreate_database
+
+        recreate_database(args.database_url)
+        env["DATABASE_URL"] = args.database_url
     if args.log_flush_s is not None:
         env["STUDIO_PREDICTION_LOG_FLUSH_S"] = str(args.log_flush_s)
     servers: list[subprocess.Popen] = []
