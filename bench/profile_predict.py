@@ -200,7 +200,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("PROFILE_DATABASE_URL"))
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument(
+        "--cprofile", type=int, metavar="ROWS", help="also print cProfile's top functions"
+    )
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("--database-url postgresql://.../<name with 'bench'> is required")
@@ -230,13 +232,13 @@ def main() -> None:
         import cProfile
         import pstats
 
-        body = json.dumps({"rows": prepared["rows"][:1]}).encode()
+        body = json.dumps({"rows": prepared["rows"][: args.cprofile]}).encode()
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.requests):
             send(app, path, body, prepared["token"])
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
 
 
 if __name__ == "__main__":
