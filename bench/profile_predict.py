@@ -213,8 +213,12 @@ def main() -> None:
     os.environ.update(studio_env(tmp))
     os.environ.pop("REDIS_URL", None)
     os.environ["DATABASE_URL"] = args.database_url
+    import atexit
+    import shutil
+
     from serving import prepare_studio
 
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     print("preparing: migrate, train, promote, deploy ...", flush=True)
     with contextlib.redirect_stdout(sys.stderr):
         prepared = prepare_studio(tmp)
