@@ -37,6 +37,15 @@ def _test_media_root():
     shutil.rmtree(TEST_ROOT, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _serving_cache_clear():
+    """The predict path's per-process cache (keys, deployments) starts empty in every test: a
+    rolled-back test's rows must not answer for the next one's."""
+    from django.core.cache import caches
+
+    caches["serving"].clear()
+
+
 # Personas: alice, bob and charlie each sign up and own a personal workspace.
 
 

@@ -42,6 +42,34 @@ def get_scoped_or_404(
         raise Http404(f"No such {queryset.model._meta.verbose_name}.") from exc
 
 
+def _role(request, user, workspace: Workspace) -> str | None:
+    """The user's role in the workspace. Remembered for the rest of an API-key request (a key
+    cannot change memberships), so a lookup and the permission check share one query."""
+    memo = request.__dict__.setdefault("_studio_roles", {}) if request is not None else None
+    if memo is not None and (user.pk, workspace.pk) in memo:
+        return memo[user.pk, workspace.pk]
+    role = (
+        Membership.objects.filter(user=user, workspace=workspace)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if memo is not None:
+        memo[user.pk, workspace.pk] = role
+    return role
+
+
+def may_see(request, workspace: Workspace) -> bool:
+    """Whether `workspace` is among the caller's visible workspaces (`visible_workspaces`),
+    for an object found without `scoped` (from a cache): a member, and the key's workspace."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    key = _api_key(request)
+    if key is not None and key.workspace_id is not None and key.workspace_id != workspace.pk:
+        return False
+    return _role(request if key is not None else None, user, workspace) is not None
+
+
 def permissions_in(request, workspace: Workspace, *, user=None) -> frozenset[str]:
     """What the caller may do in a workspace: the role, intersected with a key's scopes.
 
@@ -54,11 +82,7 @@ def permissions_in(request, workspace: Workspace, *, user=None) -> frozenset[str
         key = None
     if user is None or not user.is_authenticated:
         return frozenset()
-    role = (
-        Membership.objects.filter(user=user, workspace=workspace)
-        .values_list("role", flat=True)
-        .first()
-    )
+    role = _role(request if key is not None else None, user, workspace)
     if role is None:
         return frozenset()
     allowed = ROLE_PERMISSIONS[role]

@@ -15,7 +15,8 @@ import hmac
 import logging
 from datetime import timedelta
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.utils import timezone
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import SessionAuth
@@ -95,23 +96,54 @@ def _malformed(presented: str) -> bool:
     )
 
 
+def key_cache_key(key_hash: str) -> str:
+    """The serving cache's entry for a key: named by the key's SHA-256, never the key."""
+    return f"apikey:{key_hash}"
+
+
+def key_cache_forget(*key_hashes: str) -> None:
+    """Drop keys from this process's cache (on revoke, on the owner's deactivation)."""
+    caches["serving"].delete_many([key_cache_key(h) for h in key_hashes])
+
+
 def authenticate_key(request, presented: str) -> ApiKey:
     """Return the active key matching `presented`, or raise the one 401 for every bad key
-    (429 instead, once this client IP has failed FAILURE_LIMIT times in the window)."""
+    (429 instead, once this client IP has failed FAILURE_LIMIT times in the window).
+
+    A good key, with its owner, is kept in the process's serving cache for
+    STUDIO_SERVING_CACHE_S seconds under its SHA-256; status and expiry are checked on every
+    request, and revoking a key or deactivating its owner drops the entry at once here."""
     if _malformed(presented):
         _reject(request, presented, "malformed")
-    try:
-        # A unique-index lookup with no ORDER BY: one cheap query per request.
-        key = ApiKey.objects.select_related("user").get(prefix=presented[:DISPLAY_PREFIX_LENGTH])
-    except ApiKey.DoesNotExist:
-        key = None
-    if key is None or not hmac.compare_digest(key.key_hash, api_key_hash(presented)):
-        _reject(request, presented, "unknown")
+    presented_hash = api_key_hash(presented)
+    serving_cache = caches["serving"]
+    cached = serving_cache.get(key_cache_key(presented_hash))
+    key = cached
+    if key is None:
+        try:
+            # A unique-index lookup with no ORDER BY: one cheap query per request.
+            key = ApiKey.objects.select_related("user").get(
+                prefix=presented[:DISPLAY_PREFIX_LENGTH]
+            )
+        except ApiKey.DoesNotExist:
+            key = None
+        if key is None or not hmac.compare_digest(key.key_hash, presented_hash):
+            _reject(request, presented, "unknown")
     if key.status != "active" or not key.user.is_active:
         _reject(request, presented, key.status)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+        if cached is not None:
+            # A cached copy is not refreshed (that would extend its life past the TTL): the
+            # next request reads the row again.
+            serving_cache.delete(key_cache_key(presented_hash))
+            return key
+    if cached is None:
+        serving_cache.set(
+            key_cache_key(presented_hash), key, timeout=settings.STUDIO_SERVING_CACHE_S
+        )
     return key
 
 

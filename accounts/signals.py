@@ -3,8 +3,11 @@ in (the login page, the admin's, signup's automatic login) sends them. Domain ev
 recorded by the services themselves (`accounts.services.audit_record`)."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
+from accounts.models import ApiKey, User
 from accounts.services import audit_record
 
 USERNAME_MAX = 150
@@ -31,3 +34,28 @@ def audit_signed_out(sender, request, user, **kwargs):
     if user is None:  # the session had nobody signed in
         return
     audit_record(action="auth.signed_out", request=request, actor=user, target=user)
+
+
+def _forget_keys(*key_hashes: str) -> None:
+    """Now, and again once the transaction commits: a request in between may have cached the
+    row as it was before the change."""
+    from accounts.auth import key_cache_forget
+
+    if not key_hashes:
+        return
+    key_cache_forget(*key_hashes)
+    transaction.on_commit(lambda: key_cache_forget(*key_hashes))
+
+
+@receiver(post_save, sender=ApiKey, dispatch_uid="api_key_cache_forget_saved")
+@receiver(post_delete, sender=ApiKey, dispatch_uid="api_key_cache_forget_deleted")
+def api_key_cache_forget(sender, instance, **kwargs):
+    _forget_keys(instance.key_hash)
+
+
+@receiver(post_save, sender=User, dispatch_uid="user_keys_cache_forget_saved")
+@receiver(pre_delete, sender=User, dispatch_uid="user_keys_cache_forget_deleted")
+def user_keys_cache_forget(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a sign-in changes nothing a key's authentication reads
+    _forget_keys(*ApiKey.objects.filter(user=instance).values_list("key_hash", flat=True))

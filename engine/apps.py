@@ -6,4 +6,6 @@ class EngineConfig(AppConfig):
     name = "engine"
 
     def ready(self) -> None:
-        from engine import signals  # noqa: F401  (connects the Celery signal handlers)
+        from engine import signals  # connects the Celery signal handlers
+
+        signals.connect_model_receivers()

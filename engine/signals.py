@@ -101,3 +101,43 @@ def stop_joblib_workers(**_):
     from engine.runner.processes import end_joblib_workers
 
     end_joblib_workers()
+
+
+# The predict path's deployment cache (engine.selectors.deployments.deployment_get_cached):
+# every change to a deployment, or to a pipeline one serves, drops its entry in this process at
+# once, and again when the transaction commits (a request in between may have cached the old
+# row). Other processes see the change within STUDIO_SERVING_CACHE_S.
+
+
+def _forget_deployments(*slugs: str) -> None:
+    from django.db import transaction
+
+    from engine.selectors.deployments import deployment_cache_forget
+
+    if not slugs:
+        return
+    deployment_cache_forget(*slugs)
+    transaction.on_commit(lambda: deployment_cache_forget(*slugs))
+
+
+def deployment_cache_forget_one(sender, instance, **kwargs):
+    _forget_deployments(instance.slug)
+
+
+def deployment_cache_forget_pipeline(sender, instance, **kwargs):
+    from engine.models import Deployment
+
+    _forget_deployments(
+        *Deployment.objects.filter(pipeline=instance).values_list("slug", flat=True)
+    )
+
+
+def connect_model_receivers() -> None:
+    from django.db.models.signals import post_delete, post_save, pre_delete
+
+    from engine.models import Deployment, Pipeline
+
+    post_save.connect(deployment_cache_forget_one, sender=Deployment, dispatch_uid="dep-saved")
+    post_delete.connect(deployment_cache_forget_one, sender=Deployment, dispatch_uid="dep-gone")
+    post_save.connect(deployment_cache_forget_pipeline, sender=Pipeline, dispatch_uid="pipe-saved")
+    pre_delete.connect(deployment_cache_forget_pipeline, sender=Pipeline, dispatch_uid="pipe-gone")

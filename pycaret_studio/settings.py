@@ -206,6 +206,15 @@ else:
         "polling_interval": 0.1,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The predict path's lookups (an API key's owner and scopes, a deployment by slug), kept in each
+# process's memory for STUDIO_SERVING_CACHE_S seconds. The process that revokes a key or changes
+# a deployment drops its entry at once; other processes see the change within the TTL.
+CACHES["serving"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "studio-serving",
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
+STUDIO_SERVING_CACHE_S = float(os.environ.get("STUDIO_SERVING_CACHE_S") or 5)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import ApiKey, AuditEvent
-from accounts.services import api_key_create, workspace_create
+from accounts.services import api_key_create, api_key_revoke, workspace_create
 from accounts.tests.factories import login_client, workspace_of
 
 pytestmark = pytest.mark.django_db
@@ -98,10 +99,23 @@ def test_a_key_authenticates_and_revocation_takes_effect_on_the_next_request(
     token = create_key(alice_client).json()["token"]
     call = key_client(client, token)
     assert call("get", "/api/v1/workspaces").status_code == 200
-    ApiKey.objects.filter(prefix=token[:12]).update(revoked_at=timezone.now())
+    # Revoked in this process (the key is in its serving cache by now): refused at once.
+    api_key_revoke(key=ApiKey.objects.get(prefix=token[:12]), by=alice)
     response = call("get", "/api/v1/workspaces")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid API key.", "code": "unauthorized"}
+
+
+def test_a_key_revoked_by_another_process_is_refused_once_the_cache_ttl_has_passed(
+    client, alice, settings
+):
+    settings.STUDIO_SERVING_CACHE_S = 0.3
+    _, token = api_key_create(user=alice, name="elsewhere")
+    assert key_client(client, token)("get", "/api/v1/workspaces").status_code == 200
+    # Another process's revoke: the row changes, this process's cache is not told.
+    ApiKey.objects.filter(prefix=token[:12]).update(revoked_at=timezone.now())
+    time.sleep(0.4)
+    assert key_client(client, token)("get", "/api/v1/workspaces").status_code == 401
 
 
 def test_an_expired_key_gets_the_same_401(client, alice):

@@ -21,6 +21,7 @@ from engine.selectors.deployments import (
     batch_get,
     deployment_drift_report,
     deployment_get,
+    deployment_get_cached,
     deployment_history,
     deployment_list,
     deployment_stats,
@@ -74,7 +75,7 @@ def deployments_predict(request, slug: SlugPath, payload: PredictIn):
     """Predict rows, or forecast `fh` periods of a time series (needs 'predict'). 422 names
     missing columns and bad cells, or a bad fh; 413 above STUDIO_MAX_PREDICT_ROWS rows; 409
     when the deployment is inactive."""
-    deployment = deployment_get(request=request, slug=slug)
+    deployment = deployment_get_cached(request=request, slug=slug)
     then: list = []
     try:
         body = predictions.deployment_predict(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.db.models import Count, Max, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
-from accounts.access import get_scoped_or_404, scoped
+from accounts.access import get_scoped_or_404, may_see, scoped
 from engine.models import (
     BatchPrediction,
     Deployment,
@@ -35,6 +37,30 @@ def deployment_get(*, request, slug) -> Deployment:
         workspace_field=VIA_PROJECT,
         slug=slug,
     )
+
+
+def deployment_cache_key(slug: str) -> str:
+    return f"deployment:{slug}"
+
+
+def deployment_cache_forget(*slugs: str) -> None:
+    """Drop deployments from this process's serving cache (on deploy, rollback, (de)activate)."""
+    caches["serving"].delete_many([deployment_cache_key(s) for s in slugs])
+
+
+def deployment_get_cached(*, request, slug) -> Deployment:
+    """`deployment_get` for the predict path: the row (with its pipeline and workspace) is kept
+    in the process's serving cache for STUDIO_SERVING_CACHE_S seconds, and whether the caller
+    may see it is checked on every request, so another workspace's slug is still a 404."""
+    serving_cache = caches["serving"]
+    key = deployment_cache_key(slug)
+    deployment = serving_cache.get(key)
+    if deployment is None:
+        deployment = deployment_get(request=request, slug=slug)
+        serving_cache.set(key, deployment, timeout=settings.STUDIO_SERVING_CACHE_S)
+    elif not may_see(request, deployment.project.workspace):
+        raise Http404("No such deployment.")
+    return deployment
 
 
 def deployment_list(*, project: Project) -> QuerySet[Deployment]:

@@ -162,6 +162,13 @@ class PreparedRows:
         ]
 
 
+def build_frame(arrays: dict[str, Any], names: list[str]):
+    """One DataFrame from the converted columns, in the pipeline's order."""
+    import pandas as pd
+
+    return pd.DataFrame(arrays, columns=names)
+
+
 def prepare_rows(
     rows: Any, schema: list[dict[str, Any]], *, max_rows: int, row_label=None
 ) -> PreparedRows:
@@ -171,8 +178,6 @@ def prepare_rows(
     column and the row. Extra columns are ignored and reported. More than `max_rows`: 413.
     `row_label(i)` names row i in messages (default `rows[i]`).
     """
-    import pandas as pd
-
     label = row_label or (lambda i: f"rows[{i}]")
     if not isinstance(rows, list):
         raise InputError("`rows` must be a list of objects, one per row.")
@@ -230,7 +235,7 @@ def prepare_rows(
         )
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise InputError(f"Invalid values: {shown}{more}.", errors=errors)
-    frame = pd.DataFrame(arrays, columns=names)
+    frame = build_frame(arrays, names)
     return PreparedRows(
         frame=frame, ignored_columns=sorted(extra, key=str), n_rows=len(rows), _values=converted
     )
