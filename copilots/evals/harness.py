@@ -242,7 +242,11 @@ def run_cases(cases: list[Case], *, llm: bool = False) -> tuple[list[Result], fl
     """Every case, offline (no LLM) or through COPILOT_MODEL; (results, seconds)."""
     started = time.perf_counter()
     model = settings.COPILOT_MODEL if llm else ""
-    cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A private default cache (the copilots' throttle counts in it); the other aliases stay.
+    cache = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
     cache["default"]["LOCATION"] = f"copilot-eval-{uuid.uuid4().hex}"
     # The evaluation's own uploads and calls are not a workspace's: its quotas do not apply.
     quotas_off = {"STUDIO_QUOTA_COPILOT_CALLS_PER_DAY": 0, "STUDIO_QUOTA_STORAGE_MB": 0}
