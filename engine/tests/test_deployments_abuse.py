@@ -29,14 +29,6 @@ MB = 1024 * 1024
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    settings.STUDIO_SERVING_WARM_UP = False
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def deployment(db, media, alice):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")

@@ -19,14 +19,6 @@ THREADS = 6
 REQUESTS_EACH = 9
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    settings.STUDIO_SERVING_WARM_UP = False
-    return settings.MEDIA_ROOT
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_activate_deactivate_and_rollback_never_answer_500(media, alice):
     run = make_succeeded_run(alice, "classifier")

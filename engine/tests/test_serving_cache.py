@@ -26,14 +26,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.django_db(transa
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    settings.STUDIO_SERVING_WARM_UP = False
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def deployment(db, media, alice):
     run = make_succeeded_run(alice, "classifier")
     pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
