@@ -34,7 +34,12 @@ def run_execute_task(self, run_id: int) -> str:
 
     # Only a prefork pool child may end itself to honour a cancel; the pool replaces it.
     hard_stop = not self.request.is_eager and _in_prefork_child()
-    return run_execute(run_id=run_id, celery_task_id=self.request.id or "", hard_stop=hard_stop)
+    return run_execute(
+        run_id=run_id,
+        celery_task_id=self.request.id or "",
+        hard_stop=hard_stop,
+        worker=self.request.hostname or "",
+    )
 
 
 @shared_task(name="studio.runs_reap", time_limit=120, soft_time_limit=100)
