@@ -71,6 +71,14 @@ def batch_predict_task(batch_id: int) -> str:
     return batch_execute(batch_id=batch_id)
 
 
+@shared_task(name="studio.traffic_rollup", time_limit=600, soft_time_limit=540)
+def traffic_rollup_task() -> int:
+    """Roll the prediction log up into hourly summaries for the deployment pages (beat)."""
+    from engine.services.traffic_rollup import traffic_rollup
+
+    return traffic_rollup()
+
+
 @shared_task(name="studio.samples_trim", time_limit=300, soft_time_limit=240)
 def samples_trim_task() -> int:
     """Keep only the newest input samples of each deployment (beat)."""
