@@ -267,10 +267,15 @@ def test_a_rollup_far_behind_catches_up_chunk_by_chunk(alice, now):
 
 
 def test_the_beat_task_rolls_up_and_is_scheduled(busy, settings):
-    assert traffic_rollup_task.apply().get() > 0
-    assert PredictionRollup.objects.get().rolled_up_to is not None
-    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "studio.traffic_rollup" in tasks
+    from pycaret_studio.celery import app
+
+    (entry,) = [
+        e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "studio.traffic_rollup"
+    ]
+    assert traffic_rollup_task.name == entry["task"]
+    assert app.tasks[entry["task"]].apply().get() > 0
+    assert PredictionRollup.objects.get().rolled_up_to == hour_floor(timezone.now() - ROLLUP_GRACE)
+    assert PredictionHour.objects.filter(deployment=busy).exists()
 
 
 def test_the_stats_route_and_page_show_the_rolled_up_figures(alice_client, bob_client, busy):

@@ -143,6 +143,7 @@ def test_two_workers_share_the_runs_and_one_lost_leaves_the_other_working(
         doomed_run.refresh_from_db()
         assert (doomed_run.status, doomed_run.error_type) == ("failed", "WorkerLost")
         assert doomed_run.error_message.startswith("worker lost")
+        assert f"({victim.hostname})" in doomed_run.error_message
         assert doomed_run.worker == victim.hostname
 
         # The other worker carries on.
