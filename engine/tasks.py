@@ -34,7 +34,12 @@ def run_execute_task(self, run_id: int) -> str:
 
     # Only a prefork pool child may end itself to honour a cancel; the pool replaces it.
     hard_stop = not self.request.is_eager and _in_prefork_child()
-    return run_execute(run_id=run_id, celery_task_id=self.request.id or "", hard_stop=hard_stop)
+    return run_execute(
+        run_id=run_id,
+        celery_task_id=self.request.id or "",
+        hard_stop=hard_stop,
+        worker=self.request.hostname or "",
+    )
 
 
 @shared_task(name="studio.runs_reap", time_limit=120, soft_time_limit=100)
@@ -64,6 +69,14 @@ def batch_predict_task(batch_id: int) -> str:
     from engine.services.batches import batch_execute
 
     return batch_execute(batch_id=batch_id)
+
+
+@shared_task(name="studio.traffic_rollup", time_limit=600, soft_time_limit=540)
+def traffic_rollup_task() -> int:
+    """Roll the prediction log up into hourly summaries for the deployment pages (beat)."""
+    from engine.services.traffic_rollup import traffic_rollup
+
+    return traffic_rollup()
 
 
 @shared_task(name="studio.samples_trim", time_limit=300, soft_time_limit=240)

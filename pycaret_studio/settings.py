@@ -241,6 +241,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    # Count the prediction log into hourly summaries: the deployment pages' figures read those
+    # and only the log's newest rows (engine/services/traffic_rollup.py).
+    "studio-traffic-rollup": {
+        "task": "studio.traffic_rollup",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Keep each deployment's input reservoir at its newest rows.
     "studio-samples-trim": {
         "task": "studio.samples_trim",

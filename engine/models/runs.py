@@ -36,6 +36,9 @@ class Run(models.Model):
     dispatch_error = models.TextField(blank=True)
     celery_task_id = models.CharField(max_length=64, blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)
+    worker = models.CharField(
+        max_length=255, blank=True, help_text="The Celery worker (its --hostname) that ran it."
+    )
     cancel_requested = models.BooleanField(default=False)
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -71,6 +71,11 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
+    worker: str | None = Field(
+        None,
+        description="The Celery worker that ran it (its --hostname, e.g. worker1@host-a); null "
+        "before a worker claims it.",
+    )
     archived_at: datetime | None = Field(None, description="Set while it is archived.")
 
     @staticmethod
@@ -100,6 +105,10 @@ class RunOut(Schema):
     @staticmethod
     def resolve_leaderboard_sort(obj) -> str | None:
         return obj.leaderboard_sort or None
+
+    @staticmethod
+    def resolve_worker(obj) -> str | None:
+        return obj.worker or None
 
     @staticmethod
     def resolve_artifact_sha256(obj) -> str | None:

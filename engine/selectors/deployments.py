@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.access import get_scoped_or_404, may_see, scoped
 from engine.models import (
@@ -22,8 +20,12 @@ from engine.models import (
 )
 from engine.selectors import VIA_DEPLOYMENT, VIA_PROJECT
 
-STATS_HOURS = 24
-STATS_MAX_LATENCIES = 20_000
+# The request figures live in engine/selectors/traffic.py (summary rows plus the log's tail).
+from engine.selectors.traffic import STATS_HOURS as STATS_HOURS
+from engine.selectors.traffic import TRAFFIC_DAYS as TRAFFIC_DAYS
+from engine.selectors.traffic import deployment_stats as deployment_stats
+from engine.selectors.traffic import deployment_traffic as deployment_traffic
+
 DRIFT_CURRENT_ROWS = 10_000
 DRIFT_REFERENCE_MAX_ROWS = 100_000
 DRIFT_CACHE_S = 60
@@ -114,41 +116,6 @@ def deployment_rollback_target(deployment: Deployment) -> Pipeline | None:
     return Pipeline.objects.filter(pk=stack[-2]).first()
 
 
-def deployment_stats(*, deployment: Deployment, hours: int = STATS_HOURS) -> dict[str, Any]:
-    """Requests, rows, errors and p50/p95 latency over the last `hours`.
-
-    Rows count every scored row, batch CSVs' too (`batch_rows` says how many of them came
-    from batches); requests, errors and latency are the predict calls'."""
-    since = timezone.now() - timedelta(hours=hours)
-    logged = PredictionRequest.objects.filter(deployment=deployment, created_at__gte=since)
-    batch_rows = logged.filter(source="batch").aggregate(rows=Sum("n_rows"))["rows"] or 0
-    recent = logged.exclude(source="batch")
-    totals = recent.aggregate(requests=Count("id"), rows=Sum("n_rows"))
-    ok = recent.filter(status_code=200)
-    errors = totals["requests"] - ok.count()
-    latencies = sorted(
-        ok.order_by("-id").values_list("latency_ms", flat=True)[:STATS_MAX_LATENCIES]
-    )
-    return {
-        "hours": hours,
-        "requests": totals["requests"] or 0,
-        "rows": (totals["rows"] or 0) + batch_rows,
-        "batch_rows": batch_rows,
-        "errors": errors,
-        "p50_ms": _percentile(latencies, 50),
-        "p95_ms": _percentile(latencies, 95),
-    }
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    rank = (len(values) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(values) - 1)
-    return round(values[low] + (values[high] - values[low]) * (rank - low), 2)
-
-
 def deployment_forecast_requests(
     *, deployment: Deployment, limit: int = 20
 ) -> list[PredictionRequest]:
@@ -233,47 +200,7 @@ def _compute_drift(pipeline: Pipeline, dataset, samples) -> dict[str, Any]:
     )
 
 
-# The deployment page's traffic chart and API examples.
-
-TRAFFIC_DAYS = 7
-TRAFFIC_MAX_REQUESTS = 50_000
-
-
-def deployment_traffic(*, deployment: Deployment, days: int = TRAFFIC_DAYS) -> list[dict[str, Any]]:
-    """Predict calls per hour over the last `days`, oldest first, one entry per hour (empty
-    hours too): {hour, requests, errors, p50_ms, p95_ms}. Batch chunks are not calls.
-
-    Bounded: the newest TRAFFIC_MAX_REQUESTS calls of the window, read through the
-    (deployment, created_at) index."""
-    now = timezone.now()
-    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    start = end - timedelta(days=days)
-    rows = list(
-        PredictionRequest.objects.filter(deployment=deployment, created_at__gte=start)
-        .exclude(source="batch")
-        .order_by("-created_at")
-        .values_list("created_at", "status_code", "latency_ms")[:TRAFFIC_MAX_REQUESTS]
-    )
-    hours = [start + timedelta(hours=i) for i in range(days * 24)]
-    buckets: dict[int, list] = {}
-    for created_at, status_code, latency_ms in rows:
-        index = int((created_at - start).total_seconds() // 3600)
-        if 0 <= index < len(hours):
-            buckets.setdefault(index, []).append((status_code, latency_ms))
-    traffic = []
-    for i, hour in enumerate(hours):
-        calls = buckets.get(i, [])
-        latencies = sorted(ms for status, ms in calls if status == 200)
-        traffic.append(
-            {
-                "hour": hour,
-                "requests": len(calls),
-                "errors": sum(1 for status, _ in calls if status != 200),
-                "p50_ms": _percentile(latencies, 50),
-                "p95_ms": _percentile(latencies, 95),
-            }
-        )
-    return traffic
+# The deployment page's API examples.
 
 
 def deployment_example_row(*, deployment: Deployment) -> dict[str, Any]:

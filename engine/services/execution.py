@@ -124,15 +124,19 @@ class RunWatcher:
         os._exit(0)
 
 
-def run_execute(*, run_id: int, celery_task_id: str = "", hard_stop: bool = False) -> str:
+def run_execute(
+    *, run_id: int, celery_task_id: str = "", hard_stop: bool = False, worker: str = ""
+) -> str:
     """Claim a queued run and execute its plan. Returns the final status, or "skipped" when
-    the run was not queued any more (a redelivered message, or a cancelled run)."""
+    the run was not queued any more (a redelivered message, or a cancelled run). `worker` is
+    the claiming Celery worker's hostname, recorded on the run."""
     now = timezone.now()
     claimed = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
         status=RunStatus.RUNNING,
         started_at=now,
         heartbeat_at=now,
         worker_pid=os.getpid(),
+        worker=worker[:255],
         celery_task_id=celery_task_id or F("celery_task_id"),
     )
     if claimed != 1:

@@ -243,7 +243,7 @@ def runs_reap(*, stale_after_s: int | None = None) -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     reaped = 0
-    for run in stale.only("pk", "heartbeat_at", "started_at", "cancel_requested"):
+    for run in stale.only("pk", "heartbeat_at", "started_at", "cancel_requested", "worker"):
         last = run.heartbeat_at or run.started_at
         age = int((now - last).total_seconds())
         # Conditional on the heartbeat we read, so a job that just came back to life wins.
@@ -254,9 +254,10 @@ def runs_reap(*, stale_after_s: int | None = None) -> int:
             changed = still_stale.update(status=RunStatus.CANCELLED, finished_at=now)
             message = "cancelled: the worker stopped without reporting back"
         else:
+            worker = f" ({run.worker})" if run.worker else ""
             message = (
-                f"worker lost: no heartbeat for {age} s. The worker running this job stopped "
-                "(killed, out of memory, or restarted). Submit the run again."
+                f"worker lost: no heartbeat for {age} s. The worker running this job{worker} "
+                "stopped (killed, out of memory, or restarted). Submit the run again."
             )
             changed = still_stale.update(
                 status=RunStatus.FAILED,

@@ -329,6 +329,10 @@ def scale_seed(*, user, workspace, runs: int = DEFAULT_RUNS, seed: int = 15) -> 
         ),
         batch_size=BATCH * 5,
     )
+    # The deployment pages read whole hours from the hourly summaries: count the new rows in.
+    from engine.services.traffic_rollup import traffic_rollup
+
+    traffic_rollup(now=now, recount_from=now - timedelta(seconds=week))
     kinds = ("run_explanation", "dataset_analysis", "experiment_design", "failure_debugging")
     _bulk(
         Consultation,

@@ -72,7 +72,7 @@ PAGES = [
     ("run", "/runs/{run}/", False, 13),
     ("pipelines of project", "/projects/{project}/pipelines/", False, 7),
     ("pipeline", "/pipelines/{pipeline}/", False, 11),
-    ("deployment", "/deployments/{slug}/", False, 20),
+    ("deployment", "/deployments/{slug}/", False, 23),
     ("runs page", "/runs/", False, 6),
     ("deployments page", "/deployments/", False, 6),
     ("search", "/search/?q=model", False, 10),

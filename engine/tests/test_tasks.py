@@ -19,7 +19,12 @@ from pycaret_studio.celery import app
 pytestmark = pytest.mark.django_db
 
 # Each periodic task has a test below; a new entry in the schedule needs one too.
-PERIODIC = {"studio.runs_reap", "studio.runs_redispatch", "studio.samples_trim"}
+PERIODIC = {
+    "studio.runs_reap",
+    "studio.runs_redispatch",
+    "studio.samples_trim",
+    "studio.traffic_rollup",
+}
 
 
 def scheduled_task(name: str):

@@ -61,7 +61,10 @@ class WorkerProcess:
         return [int(pid) for pid in out.split()]
 
 
-def start_worker(*, queue: str, log_path: Path, extra_env: dict | None = None) -> WorkerProcess:
+def start_worker(
+    *, queue: str, log_path: Path, extra_env: dict | None = None, hostname: str | None = None
+) -> WorkerProcess:
+    """A `celery worker` on `queue`, named `hostname` (default `<queue>@%h`)."""
     from django.conf import settings
     from django.db import connection
 
@@ -88,7 +91,7 @@ def start_worker(*, queue: str, log_path: Path, extra_env: dict | None = None) -
             "-Q",
             queue,
             "-n",
-            f"{queue}@%h",
+            hostname or f"{queue}@%h",
             "--pool=prefork",
             "--concurrency=1",
             "--loglevel=INFO",
