@@ -54,7 +54,7 @@ def test_a_saved_file_reads_back_and_lands_where_its_backend_keeps_it(
         assert stored_locally(settings) == [Path(settings.MEDIA_ROOT) / name]
     else:
         corner = request.getfixturevalue("bucket")
-        assert corner.keys() == [f"{corner.prefix}/runs/7/pipeline.pkl"]
+        assert corner.object_keys() == [f"{corner.prefix}/runs/7/pipeline.pkl"]
         assert stored_locally(settings) == []
 
 

@@ -82,7 +82,7 @@ class S3Endpoint:
         default["OPTIONS"] |= {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
         return {**current, "default": default}
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def object_keys(self, prefix: str = "") -> list[str]:
         """Every object key in the bucket below `prefix` (below the storage's own prefix)."""
         paginator = self.client().get_paginator("list_objects_v2")
         full = f"{self.prefix}/{prefix}" if prefix else f"{self.prefix}/"
