@@ -85,11 +85,9 @@ def exists(name: str) -> bool:
 
 def open_file(name: str) -> File:
     """The stored file, open for reading in binary; FileNotFoundError when it is not there."""
-    name = check_name(name)
-    storage = artifact_storage()
-    if not _local_path(storage, name) and not storage.exists(name):
-        raise FileNotFoundError(name)
-    return storage.open(name, "rb")
+    # FileSystemStorage and S3Storage both raise FileNotFoundError for a missing name (S3 on
+    # the HEAD request it makes when the file is opened, before any byte is streamed).
+    return artifact_storage().open(check_name(name), "rb")
 
 
 def read_bytes(name: str) -> bytes:

@@ -19,6 +19,7 @@ LOCAL_STORAGE = {
     "OPTIONS": {"allow_overwrite": True},
 }
 S3_BACKEND = "storages.backends.s3.S3Storage"
+S3_MEMORY_BUFFER_BYTES = 16 * 1024 * 1024
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _PREFIX_PART = re.compile(r"^[A-Za-z0-9!_.*'()\-]+$")
 
@@ -57,5 +58,7 @@ def storage_from_url(url: str | None, env: Mapping[str, str]) -> dict:
         "querystring_auth": True,
         # Names are server-generated and unique; saving one again replaces it (no HEAD first).
         "file_overwrite": True,
+        # A file read from the bucket is buffered in memory up to this size, then on disk.
+        "max_memory_size": S3_MEMORY_BUFFER_BYTES,
     }
     return {"BACKEND": S3_BACKEND, "OPTIONS": options}

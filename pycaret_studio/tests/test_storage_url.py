@@ -34,6 +34,7 @@ def test_an_s3_url_with_the_aws_variables_configures_a_private_v4_bucket():
     assert options["region_name"] == "eu-west-1"
     assert options["signature_version"] == "s3v4"
     assert options["default_acl"] is None and options["querystring_auth"] is True
+    assert options["max_memory_size"] > 0  # a large download spills to disk, not memory
     # boto3 reads the credentials from the environment; the settings never hold them.
     assert "never-in-settings" not in repr(config) and "AKIA" not in repr(config)
 
