@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import posixpath
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 
 from engine import storage
 from engine.models import BatchPrediction, Dataset
 
 
+def _open(name: str, *, missing: str):
+    """The stored file open for streaming; 404 when it is not stored (or there is no name), and
+    a 503 response (not a server error) when the storage cannot be reached."""
+    try:
+        return storage.open_file(name)
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404(missing) from exc
+    except storage.StorageUnavailable as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+
+
 def _attachment(name: str, *, filename: str, content_type: str, missing: str):
     """The stored file, streamed from the storage (local or object storage)."""
-    try:
-        handle = storage.open_file(name)
-    except (FileNotFoundError, ValueError) as exc:  # not stored, or no name at all
-        raise Http404(missing) from exc
+    handle = _open(name, missing=missing)
+    if isinstance(handle, HttpResponse):
+        return handle
     return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
 
 
@@ -63,10 +73,9 @@ def run_plot(run, name: str, *, missing: str) -> FileResponse:
     from engine.selectors.runs import run_plot_name
 
     stored = run_plot_name(run=run, name=name)
-    try:
-        handle = storage.open_file(stored or "")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404(missing) from exc
+    handle = _open(stored or "", missing=missing)
+    if isinstance(handle, HttpResponse):
+        return handle
     response = FileResponse(handle, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     filename = f"run-{run.pk}-{posixpath.basename(stored)}"

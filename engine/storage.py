@@ -14,6 +14,7 @@ otherwise.
 from __future__ import annotations
 
 import contextlib
+import logging
 import posixpath
 import shutil
 import tempfile
@@ -24,10 +25,50 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
+from engine.errors import StudioError
+
+logger = logging.getLogger(__name__)
+
 RUNS_DIR = "runs"
 BATCH_DIR = "batch"
 DATASETS_DIR = "datasets"
 TOP_LEVEL = (RUNS_DIR, BATCH_DIR, DATASETS_DIR)
+
+
+class StorageUnavailable(StudioError):
+    """The storage could not be read or written (a bucket out of reach, a full disk)."""
+
+    status = 503
+    code = "storage_unavailable"
+
+
+def _backend_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # local files only
+        return tuple(errors)
+    return (*errors, BotoCoreError, ClientError)
+
+
+_BACKEND_ERRORS = _backend_errors()
+
+
+@contextlib.contextmanager
+def _reaching(name: str) -> Iterator[None]:
+    """Turn the backend's failures into StorageUnavailable; a missing file stays
+    FileNotFoundError."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except StorageUnavailable:
+        raise
+    except _BACKEND_ERRORS as exc:
+        logger.warning("storage: %s failed: %s: %s", name, type(exc).__name__, exc)
+        raise StorageUnavailable(
+            "The studio's file storage could not be reached; try again in a moment."
+        ) from exc
 
 
 def artifact_storage() -> Storage:
@@ -80,18 +121,22 @@ def dataset_prefix(dataset) -> str | None:
 
 
 def exists(name: str) -> bool:
-    return artifact_storage().exists(check_name(name))
+    name = check_name(name)
+    with _reaching(name):
+        return artifact_storage().exists(name)
 
 
 def open_file(name: str) -> File:
     """The stored file, open for reading in binary; FileNotFoundError when it is not there."""
     # FileSystemStorage and S3Storage both raise FileNotFoundError for a missing name (S3 on
     # the HEAD request it makes when the file is opened, before any byte is streamed).
-    return artifact_storage().open(check_name(name), "rb")
+    name = check_name(name)
+    with _reaching(name):
+        return artifact_storage().open(name, "rb")
 
 
 def read_bytes(name: str) -> bytes:
-    with open_file(name) as handle:
+    with open_file(name) as handle, _reaching(name):
         return handle.read()
 
 
@@ -118,7 +163,7 @@ def local_copy(name: str) -> Iterator[Path]:
         return
     with work_dir(prefix="fetch-") as folder:
         target = folder / posixpath.basename(name)
-        with open_file(name) as source, target.open("wb") as out:
+        with open_file(name) as source, target.open("wb") as out, _reaching(name):
             shutil.copyfileobj(source, out, length=1024 * 1024)
         yield target
 
@@ -146,9 +191,10 @@ def save_file(name: str, local_path: Path, *, move: bool = False) -> str:
     local_path = Path(local_path)
     content = _LocalFile(local_path) if move else File(local_path.open("rb"), name=local_path.name)
     try:
-        if not getattr(storage, "file_overwrite", False) and storage.exists(name):
-            storage.delete(name)
-        saved = storage.save(name, content)
+        with _reaching(name):
+            if not getattr(storage, "file_overwrite", False) and storage.exists(name):
+                storage.delete(name)
+            saved = storage.save(name, content)
     finally:
         content.close()
     if saved != name:
@@ -161,9 +207,10 @@ def save_bytes(name: str, data: bytes) -> str:
     """Store `data` under `name`, replacing what was there; returns the name."""
     name = check_name(name)
     storage = artifact_storage()
-    if not getattr(storage, "file_overwrite", False) and storage.exists(name):
-        storage.delete(name)
-    saved = storage.save(name, ContentFile(data, name=posixpath.basename(name)))
+    with _reaching(name):
+        if not getattr(storage, "file_overwrite", False) and storage.exists(name):
+            storage.delete(name)
+        saved = storage.save(name, ContentFile(data, name=posixpath.basename(name)))
     if saved != name:
         storage.delete(saved)
         raise RuntimeError(f"the storage stored {name!r} as {saved!r}")
@@ -228,8 +275,9 @@ def _walk(storage: Storage, prefix: str) -> list[str]:
 
 
 def delete_prefixes(prefixes: Iterable[str | None]) -> None:
-    """Delete the folders of objects whose rows are gone; called once that deletion committed.
-    A folder that is not one object's is left alone."""
+    """Delete the folders of objects whose rows are gone (called once that deletion committed)
+    or of work that failed. Never raises: a folder that is not one object's is left alone, and a
+    storage that cannot be reached is logged, since the rows' fate is already decided."""
     for prefix in prefixes:
         if not prefix:
             continue
@@ -237,6 +285,8 @@ def delete_prefixes(prefixes: Iterable[str | None]) -> None:
             delete_prefix(prefix)
         except ValueError:
             continue
+        except Exception:
+            logger.warning("could not delete the stored files below %s", prefix, exc_info=True)
 
 
 def list_names(prefix: str = "") -> list[str]:

@@ -132,7 +132,7 @@ def dataset_ingest(
                 },
             )
     except BaseException:
-        storage.delete_prefix(folder_rel)
+        storage.delete_prefixes([folder_rel])
         raise
     logger.info(
         "dataset %s ingested: %s rows x %s cols", dataset.pk, dataset.n_rows, dataset.n_cols

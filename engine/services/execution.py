@@ -123,7 +123,7 @@ class RunWatcher:
             self.sink.event("warning", "cancelled: the job was stopped")
         if self.work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
-        storage.delete_prefix(storage.run_prefix(self.run_id))
+        storage.delete_prefixes([storage.run_prefix(self.run_id)])
         logger.warning("run %s cancelled: ending pool process %s", self.run_id, os.getpid())
         from engine.runner.processes import end_joblib_workers
 
@@ -181,15 +181,15 @@ def _execute(run: Run, sink: RunEventSink, work_dir) -> str:
         if not sink.is_cancelled():
             store_run_files(run.pk, work_dir, result, move=True)
     except RunCancelled:
-        storage.delete_prefix(prefix)
+        storage.delete_prefixes([prefix])
         if run_mark_cancelled(run_id=run.pk):
             sink.event("warning", "cancelled: the job stopped at a step boundary")
         return RunStatus.CANCELLED
     except Exception as exc:  # RunFailure from the runner, or anything around it
-        storage.delete_prefix(prefix)
+        storage.delete_prefixes([prefix])
         return _record_failure(run, sink, exc)
     if sink.is_cancelled() or not _record_success(run, result):
-        storage.delete_prefix(prefix)
+        storage.delete_prefixes([prefix])
         run_mark_cancelled(run_id=run.pk)
         # The row is gone when its project was deleted while the run was running.
         status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()

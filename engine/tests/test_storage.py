@@ -135,3 +135,16 @@ def test_a_work_dir_is_local_private_and_removed_afterwards(settings):
         assert folder.is_dir() and folder.name.startswith("run-1-")
         assert not folder.is_relative_to(Path(settings.MEDIA_ROOT).resolve())
     assert not folder.exists()
+
+
+def test_a_storage_that_cannot_be_written_is_storage_unavailable_not_an_os_error(
+    settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "not-a-folder"
+    settings.MEDIA_ROOT.write_bytes(b"a file where the media folder should be")
+    with pytest.raises(storage.StorageUnavailable) as caught:
+        storage.save_bytes("runs/1/pipeline.pkl", b"x")
+    assert (caught.value.status, caught.value.code) == (503, "storage_unavailable")
+    with pytest.raises(storage.StorageUnavailable):
+        storage.save_file("runs/1/pipeline.pkl", local_file(tmp_path, "p.pkl", b"x"))
+    storage.delete_prefixes(["runs/1"])  # cleaning up after a failure never raises

@@ -130,3 +130,62 @@ def test_a_pipeline_missing_from_the_bucket_is_a_clear_409_not_a_500(bucket, ali
     )
     assert response.status_code == 409
     assert "missing" in response.json()["detail"]
+
+
+def test_the_copilot_evaluation_never_writes_to_the_studios_bucket(bucket):
+    """Its throwaway uploads go to a local storage of its own, whatever the studio's is."""
+    from copilots.evals import CASES
+    from copilots.evals.harness import run_cases
+
+    case = next(c for c in CASES if c.copilot == "dataset_analysis")
+    [result], _ = run_cases([case])
+    assert result.error == "" and result.misses == []
+    assert bucket.object_keys() == []
+    assert storage.artifact_storage().__class__.__name__ == "S3Storage"  # restored after
+
+
+@pytest.fixture
+def unreachable(settings):
+    """A function switching the default storage to a bucket whose endpoint refuses connections
+    (a closed port on 127.0.0.1), with no retries so the refusal is immediate."""
+    import socket
+
+    from botocore.config import Config
+
+    def switch():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {"AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
+        from pycaret_studio.storage_url import storage_from_url
+
+        default = storage_from_url("s3://unreachable-bucket/x", env)
+        default["OPTIONS"] |= {
+            "access_key": "a",
+            "secret_key": "b",
+            "client_config": Config(signature_version="s3v4", retries={"total_max_attempts": 1}),
+        }
+        settings.STORAGES = {**settings.STORAGES, "default": default}
+
+    return switch
+
+
+def test_a_storage_out_of_reach_is_a_503_never_a_500(
+    bucket, alice, alice_client, unreachable, settings
+):
+    project = make_project(alice, "Outage")
+    data = breast_cancer_frame().head(30).to_csv(index=False).encode()
+    stored = alice_client.post(
+        f"/api/v1/projects/{project.pk}/datasets", {"file": SimpleUploadedFile("a.csv", data)}
+    )
+    assert stored.status_code == 201
+    unreachable()
+    response = alice_client.post(
+        f"/api/v1/projects/{project.pk}/datasets", {"file": SimpleUploadedFile("b.csv", data)}
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+    assert Dataset.objects.count() == 1  # no row for the upload that could not be stored
+    download = alice_client.get(f"/datasets/{stored.json()['id']}/download/")
+    assert download.status_code == 503
+    assert "could not be reached" in download.content.decode()
