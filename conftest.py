@@ -117,9 +117,11 @@ def s3_worker_env(s3_endpoint) -> dict[str, str]:
 
 @pytest.fixture
 def s3_storage(s3_endpoint, settings):
-    """This process's STORAGES["default"] on the bucket, as STUDIO_STORAGE_URL would set it."""
-    with override_settings(STORAGES=s3_endpoint.storages_setting(settings.STORAGES)):
-        yield s3_endpoint
+    """This process's STORAGES["default"] on the bucket, as STUDIO_STORAGE_URL would set it.
+    Through pytest-django's `settings` (an override_settings it undoes in reverse order), so
+    it mixes safely with other fixtures that change settings."""
+    settings.STORAGES = s3_endpoint.storages_setting(settings.STORAGES)
+    return s3_endpoint
 
 
 # A real browser.

@@ -62,8 +62,6 @@ def _reaching(name: str) -> Iterator[None]:
         yield
     except FileNotFoundError:
         raise
-    except StorageUnavailable:
-        raise
     except _BACKEND_ERRORS as exc:
         logger.warning("storage: %s failed: %s: %s", name, type(exc).__name__, exc)
         raise StorageUnavailable(
@@ -187,33 +185,31 @@ def save_file(name: str, local_path: Path, *, move: bool = False) -> str:
     """Store a copy of the local file under `name`, replacing what was there; returns the name.
     With `move`, a local storage may move the file into place instead (it is gone after)."""
     name = check_name(name)
-    storage = artifact_storage()
     local_path = Path(local_path)
     content = _LocalFile(local_path) if move else File(local_path.open("rb"), name=local_path.name)
     try:
-        with _reaching(name):
-            if not getattr(storage, "file_overwrite", False) and storage.exists(name):
-                storage.delete(name)
-            saved = storage.save(name, content)
+        return _save(name, content)
     finally:
         content.close()
-    if saved != name:
-        storage.delete(saved)
-        raise RuntimeError(f"the storage stored {name!r} as {saved!r}")
-    return saved
 
 
 def save_bytes(name: str, data: bytes) -> str:
     """Store `data` under `name`, replacing what was there; returns the name."""
     name = check_name(name)
+    return _save(name, ContentFile(data, name=posixpath.basename(name)))
+
+
+def _save(name: str, content: File) -> str:
+    """Save under exactly `name`: a storage that keeps old files (FileSystemStorage by default)
+    has the old one deleted first; one that would rename the file is an error."""
     storage = artifact_storage()
     with _reaching(name):
         if not getattr(storage, "file_overwrite", False) and storage.exists(name):
             storage.delete(name)
-        saved = storage.save(name, ContentFile(data, name=posixpath.basename(name)))
-    if saved != name:
-        storage.delete(saved)
-        raise RuntimeError(f"the storage stored {name!r} as {saved!r}")
+        saved = storage.save(name, content)
+        if saved != name:
+            storage.delete(saved)
+            raise RuntimeError(f"the storage stored {name!r} as {saved!r}")
     return saved
 
 

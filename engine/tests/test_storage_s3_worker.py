@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 
 from accounts.services import api_key_create
 from accounts.tests.factories import login_client
@@ -35,9 +34,8 @@ def empty_media(tmp_path, settings):
     """A MEDIA_ROOT that nothing may write to (not even created), for this process and its
     worker; pipeline warm-up threads off, so nothing outlives the test."""
     settings.STUDIO_SERVING_WARM_UP = False
-    media = tmp_path / "media-must-stay-empty"
-    with override_settings(MEDIA_ROOT=media):
-        yield media
+    settings.MEDIA_ROOT = tmp_path / "media-must-stay-empty"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
