@@ -18,6 +18,7 @@ from django.test import Client, override_settings
 
 from accounts.models import User
 from accounts.tests.factories import login_client, make_persona
+from pycaret_studio.tests.s3 import S3Endpoint
 from pycaret_studio.tests.support import (
     CHROMIUM,
     IN_CI,
@@ -95,6 +96,32 @@ def celery_worker(django_db_setup, django_db_blocker, celery_queue):
     worker = start_worker(queue=celery_queue, log_path=TEST_ROOT / "worker.log")
     yield worker
     stop_worker(worker)
+
+
+# A real S3-compatible endpoint (moto in server mode, over HTTP), for the object-storage path.
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server on 127.0.0.1 (a free port) with one bucket; see pycaret_studio/tests/s3."""
+    endpoint = S3Endpoint().start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_worker_env(s3_endpoint) -> dict[str, str]:
+    """The environment that points a worker process (start_worker's extra_env) at the bucket."""
+    return s3_endpoint.worker_env()
+
+
+@pytest.fixture
+def s3_storage(s3_endpoint, settings):
+    """This process's STORAGES["default"] on the bucket, as STUDIO_STORAGE_URL would set it.
+    Through pytest-django's `settings` (an override_settings it undoes in reverse order), so
+    it mixes safely with other fixtures that change settings."""
+    settings.STORAGES = s3_endpoint.storages_setting(settings.STORAGES)
+    return s3_endpoint
 
 
 # A real browser.

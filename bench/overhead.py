@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import posixpath
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -312,8 +312,9 @@ def main() -> None:
     from django.conf import settings
     from django.test import Client
 
+    from engine import storage
     from engine.ingest import read_parquet_frame
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
     from pycaret_studio.celery import app
 
     key, experiments = bench_fixtures(args.rows)
@@ -329,7 +330,8 @@ def main() -> None:
     results = {}
     try:
         for name, experiment in experiments.items():
-            frame = read_parquet_frame(dataset_parquet_path(experiment.dataset))
+            with dataset_parquet_file(experiment.dataset) as parquet:
+                frame = read_parquet_frame(parquet)
             studio, bare = [], []
             print(f"{name}: warm-up runs ...")
             studio_run(client, key, experiment, plan)  # the worker's first run
@@ -352,7 +354,7 @@ def main() -> None:
         event_ms = event_write_ms(next(iter(experiments.values())))
     finally:
         worker.stop()
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / "runs", ignore_errors=True)
+    storage.delete_prefixes({posixpath.dirname(name) for name in storage.list_names("runs")})
     imported = import_seconds()
     report = render(results, event_ms, imported, args, settings)
     print(report)

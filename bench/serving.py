@@ -139,14 +139,13 @@ def prepare_studio(tmp: Path) -> dict:
     from engine.ingest import read_parquet_frame
     from engine.models import Run, RunStatus
     from engine.runner import ListSink, execute_plan
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
     from engine.services.datasets import dataset_ingest
     from engine.services.deployments import deployment_deploy
-    from engine.services.execution import _record_success
+    from engine.services.execution import _record_success, store_run_files
     from engine.services.experiments import experiment_create
     from engine.services.pipelines import pipeline_promote
     from engine.services.projects import project_create
-    from engine.storage import run_media_dir
 
     call_command("migrate", verbosity=0)
     user = user_signup(username="bench", password=secrets.token_urlsafe(16))
@@ -174,8 +173,9 @@ def prepare_studio(tmp: Path) -> dict:
     run = Run.objects.create(
         experiment=experiment, plan=plan, status=RunStatus.RUNNING, started_at=timezone.now()
     )
-    frame = read_parquet_frame(dataset_parquet_path(dataset))
-    work_dir = run_media_dir(run.pk)
+    with dataset_parquet_file(dataset) as parquet:
+        frame = read_parquet_frame(parquet)
+    work_dir = Path(tempfile.mkdtemp(prefix=f"bench-run-{run.pk}-"))  # the bare app loads it
     result = execute_plan(
         plan=plan,
         data=frame,
@@ -186,6 +186,7 @@ def prepare_studio(tmp: Path) -> dict:
         sink=ListSink(),
         dataset_sha256=dataset.sha256,
     )
+    store_run_files(run.pk, work_dir, result)
     _record_success(run, result)
     run.refresh_from_db()
     pipeline = pipeline_promote(run=run, user=user, name="screening")

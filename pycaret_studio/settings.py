@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from pycaret_studio.storage_url import storage_from_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STUDIO_VAR_DIR", BASE_DIR / "var"))
 
@@ -158,8 +160,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # a year's max-age (a changed file gets a new name). A local install serves static/ as it is, so
 # it needs no collectstatic and picks up a new file at the next start.
 PRODUCTION_STATIC = not (LOCAL or DEBUG)
+# The engine's files (datasets, pipelines, plots, batch files): local files under MEDIA_ROOT,
+# or an S3-compatible store with STUDIO_STORAGE_URL=s3://bucket/prefix (pycaret_studio/storage_url).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(os.environ.get("STUDIO_STORAGE_URL"), os.environ),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION_STATIC

@@ -66,26 +66,30 @@ class Env:
 
     def failed_run(self, experiment, plan: dict[str, Any]):
         """Execute `plan` with the real runner and record its failure as the worker does."""
+        from engine import storage
         from engine.ingest import read_parquet_frame
         from engine.models import Run, RunStatus
         from engine.runner import ListSink, RunFailure, execute_plan
-        from engine.selectors.datasets import dataset_parquet_path
+        from engine.selectors.datasets import dataset_parquet_file
         from engine.services.runs import run_fail
-        from engine.storage import run_media_dir
 
         run = Run.objects.create(
             experiment=experiment, plan=plan, status=RunStatus.RUNNING, started_at=timezone.now()
         )
         try:
-            execute_plan(
-                plan=plan,
-                data=read_parquet_frame(dataset_parquet_path(experiment.dataset)),
-                task=experiment.task,
-                target=experiment.target,
-                setup_options=experiment.setup_options,
-                work_dir=run_media_dir(run.pk),
-                sink=ListSink(),
-            )
+            with (
+                dataset_parquet_file(experiment.dataset) as parquet,
+                storage.work_dir(prefix=f"run-{run.pk}-") as work_dir,
+            ):
+                execute_plan(
+                    plan=plan,
+                    data=read_parquet_frame(parquet),
+                    task=experiment.task,
+                    target=experiment.target,
+                    setup_options=experiment.setup_options,
+                    work_dir=work_dir,
+                    sink=ListSink(),
+                )
         except RunFailure as failure:
             run_fail(
                 run_id=run.pk,
@@ -100,27 +104,33 @@ class Env:
         return run
 
     def trained_run(self, experiment, plan: dict[str, Any]):
-        """Train `plan` for real and record the run as the worker records a success."""
+        """Train `plan` for real and record the run as the worker records a success: in a
+        local folder, its pipeline and plots then saved to the storage."""
+        from engine import storage
         from engine.ingest import read_parquet_frame
         from engine.models import Run, RunStatus
         from engine.runner import ListSink, execute_plan
-        from engine.selectors.datasets import dataset_parquet_path
-        from engine.services.execution import _record_success
-        from engine.storage import run_media_dir
+        from engine.selectors.datasets import dataset_parquet_file
+        from engine.services.execution import _record_success, store_run_files
 
         run = Run.objects.create(
             experiment=experiment, plan=plan, status=RunStatus.RUNNING, started_at=timezone.now()
         )
-        result = execute_plan(
-            plan=plan,
-            data=read_parquet_frame(dataset_parquet_path(experiment.dataset)),
-            task=experiment.task,
-            target=experiment.target,
-            setup_options=experiment.setup_options,
-            work_dir=run_media_dir(run.pk),
-            sink=ListSink(),
-            dataset_sha256=experiment.dataset.sha256,
-        )
+        with (
+            dataset_parquet_file(experiment.dataset) as parquet,
+            storage.work_dir(prefix=f"run-{run.pk}-") as work_dir,
+        ):
+            result = execute_plan(
+                plan=plan,
+                data=read_parquet_frame(parquet),
+                task=experiment.task,
+                target=experiment.target,
+                setup_options=experiment.setup_options,
+                work_dir=work_dir,
+                sink=ListSink(),
+                dataset_sha256=experiment.dataset.sha256,
+            )
+            store_run_files(run.pk, work_dir, result, move=True)
         assert _record_success(run, result)
         run.refresh_from_db()
         return run

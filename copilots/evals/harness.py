@@ -2,8 +2,8 @@
 judgements, compare them with the expected ones, and print a scorecard per copilot.
 
 Everything a run creates (a throwaway user, rows, Parquet files) lives in one transaction that
-is rolled back, under a temporary MEDIA_ROOT and a private cache, so the database and media are
-left as they were.
+is rolled back, with a local storage in a temporary folder (never the studio's own storage, which
+may be a bucket) and a private cache, so the database and the stored files are left as they were.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.test.utils import override_settings
 
 from copilots.evals.env import Env
 from engine.metrics import METRICS
+from pycaret_studio.storage_url import LOCAL_STORAGE
 
 COPILOTS = (
     "dataset_analysis",
@@ -250,14 +251,23 @@ def run_cases(cases: list[Case], *, llm: bool = False) -> tuple[list[Result], fl
     cache["default"]["LOCATION"] = f"copilot-eval-{uuid.uuid4().hex}"
     # The evaluation's own uploads and calls are not a workspace's: its quotas do not apply.
     quotas_off = {"STUDIO_QUOTA_COPILOT_CALLS_PER_DAY": 0, "STUDIO_QUOTA_STORAGE_MB": 0}
-    with (
-        tempfile.TemporaryDirectory() as media,
-        override_settings(MEDIA_ROOT=media, COPILOT_MODEL=model, CACHES=cache, **quotas_off),
-        transaction.atomic(),
-    ):
-        env = Env()
-        results = [run_case(case, env) for case in cases]
-        transaction.set_rollback(True)
+    with tempfile.TemporaryDirectory() as media:
+        # Its files go to a local storage in that folder, never to the studio's own (a bucket).
+        local = {**LOCAL_STORAGE, "OPTIONS": {**LOCAL_STORAGE["OPTIONS"], "location": media}}
+        storages = {**settings.STORAGES, "default": local}
+        with (
+            override_settings(
+                MEDIA_ROOT=media,
+                STORAGES=storages,
+                COPILOT_MODEL=model,
+                CACHES=cache,
+                **quotas_off,
+            ),
+            transaction.atomic(),
+        ):
+            env = Env()
+            results = [run_case(case, env) for case in cases]
+            transaction.set_rollback(True)
     return results, time.perf_counter() - started
 
 

@@ -34,9 +34,9 @@ def sample_frame(dataset, columns: list[str]):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
 
-    with pq.ParquetFile(dataset_parquet_path(dataset)) as parquet:
+    with dataset_parquet_file(dataset) as path, pq.ParquetFile(path) as parquet:
         total = parquet.metadata.num_rows
         step = max(1, math.ceil(total / SAMPLE_ROWS))
         kept, offset = [], 0

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from django.utils import timezone
 
 from copilots.models import Consultation
 from engine.models import Run
-from engine.storage import run_media_dir
+from engine.storage import run_file, save_file
 from engine.tests.factories import breast_cancer_frame, make_dataset, make_experiment, make_project
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -41,9 +39,7 @@ def _record(experiment, result, work_dir) -> Run:
     """The Run row as the worker records a success, with its artifact in media."""
     now = timezone.now()
     run = Run.objects.create(experiment=experiment, plan=PLAN, status="running", started_at=now)
-    target_dir = run_media_dir(run.pk)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(work_dir / result.artifact_filename, target_dir / result.artifact_filename)
+    save_file(run_file(run.pk, result.artifact_filename), work_dir / result.artifact_filename)
     Run.objects.filter(pk=run.pk).update(
         status="succeeded",
         finished_at=now,

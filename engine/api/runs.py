@@ -1,13 +1,13 @@
 """API routes for runs: submit, list, get, compare, events, cancel and re-run."""
 
-from django.http import FileResponse, Http404
 from ninja import Field, Query, Router, Schema
 
 from accounts.access import require
+from engine import downloads
 from engine.schemas.runs import CompareOut, RunEventOut, RunIn, RunOut
 from engine.selectors.comparisons import COMPARE_MAX, COMPARE_MIN, compare_ids, run_compare
 from engine.selectors.experiments import experiment_get
-from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list, run_plot_path
+from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list
 from engine.services import archive, runs
 from pycaret_studio.schemas import Count, Id, PlotName
 
@@ -108,7 +108,4 @@ def runs_delete(request, run_id: Id):
 def runs_plot(request, run_id: Id, name: PlotName):
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
-    path = run_plot_path(run=run, name=name)
-    if path is None:
-        raise Http404(f"Run {run.pk} has no plot named {name!r}.")
-    return FileResponse(path.open("rb"), content_type="image/png")
+    return downloads.run_plot(run, name, missing=f"Run {run.pk} has no plot named {name!r}.")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from django.db.models import QuerySet
 
 from accounts.access import get_scoped_or_404
+from engine import storage
 from engine.models import Dataset, Project
 from engine.selectors import VIA_PROJECT
-from engine.storage import media_path
 
 
 def dataset_list(*, project: Project, archived: bool = False) -> QuerySet[Dataset]:
@@ -50,9 +51,10 @@ def dataset_date_columns(dataset: Dataset) -> list[str]:
     return found
 
 
-def dataset_parquet_path(dataset: Dataset) -> Path:
-    """The normalised Parquet copy: what the runner loads."""
-    return media_path(dataset.parquet_path)
+def dataset_parquet_file(dataset: Dataset) -> AbstractContextManager[Path]:
+    """A local path of the normalised Parquet copy (what the runner loads), for a `with` block:
+    the stored file itself on local storage, a temporary download from object storage."""
+    return storage.local_copy(dataset.parquet_path)
 
 
 def dataset_class_counts(dataset: Dataset, column: str) -> dict[str, int]:
@@ -68,7 +70,8 @@ def dataset_class_counts(dataset: Dataset, column: str) -> dict[str, int]:
         return {str(item["value"]): int(item["count"]) for item in top}
     import pyarrow.parquet as pq
 
-    values = pq.read_table(dataset_parquet_path(dataset), columns=[column]).column(0)
+    with dataset_parquet_file(dataset) as path:
+        values = pq.read_table(path, columns=[column]).column(0)
     return {
         str(item["values"]): int(item["counts"])
         for item in values.value_counts().to_pylist()
@@ -82,7 +85,8 @@ def dataset_columns_frame(dataset: Dataset, columns: list[str]):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(dataset_parquet_path(dataset), columns=columns)
+    with dataset_parquet_file(dataset) as path:
+        table = pq.read_table(path, columns=columns)
     try:
         return table.to_pandas(coerce_temporal_nanoseconds=True)
     except pa.ArrowInvalid:

@@ -173,9 +173,10 @@ def _compute_drift(pipeline: Pipeline, dataset, samples) -> dict[str, Any]:
 
     from engine import drift
     from engine.ingest import read_parquet_frame
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
 
-    reference = read_parquet_frame(dataset_parquet_path(dataset))
+    with dataset_parquet_file(dataset) as path:
+        reference = read_parquet_frame(path)
     if len(reference) > DRIFT_REFERENCE_MAX_ROWS:
         reference = reference.sample(n=DRIFT_REFERENCE_MAX_ROWS, random_state=0)
     rows = list(samples.values_list("inputs", "prediction"))
@@ -223,14 +224,17 @@ def _first_row(pipeline: Pipeline) -> dict[str, Any]:
 
     import pyarrow.parquet as pq
 
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
 
     names = [f["name"] for f in pipeline.feature_schema]
     try:
-        source = pq.ParquetFile(dataset_parquet_path(pipeline.origin_run.experiment.dataset))
-        columns = [n for n in names if n in source.schema_arrow.names]
-        batch = next(source.iter_batches(batch_size=1, columns=columns))
-        first = batch.to_pylist()[0]
+        with (
+            dataset_parquet_file(pipeline.origin_run.experiment.dataset) as path,
+            pq.ParquetFile(path) as source,
+        ):
+            columns = [n for n in names if n in source.schema_arrow.names]
+            batch = next(source.iter_batches(batch_size=1, columns=columns))
+            first = batch.to_pylist()[0]
     except (OSError, StopIteration, ValueError, IndexError):
         return {}
     row = {}

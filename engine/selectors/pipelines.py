@@ -1,15 +1,12 @@
-"""Reads for pipelines: scoped lookups, lists, versions and the artifact's path."""
+"""Reads for pipelines: scoped lookups, lists and versions."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from django.db.models import Count, QuerySet
 
 from accounts.access import get_scoped_or_404
 from engine.models import Pipeline, Project
 from engine.selectors import VIA_PROJECT
-from engine.storage import media_path
 
 
 def pipeline_get(*, request, pipeline_id) -> Pipeline:
@@ -37,7 +34,3 @@ def pipeline_list_versions(*, pipeline: Pipeline) -> QuerySet[Pipeline]:
         .select_related("origin_run")
         .order_by("-version")
     )
-
-
-def pipeline_artifact_path(pipeline: Pipeline) -> Path:
-    return media_path(pipeline.artifact_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import posixpath
 
 from django.db.models import QuerySet
 
@@ -10,7 +10,7 @@ from accounts.access import get_scoped_or_404, scoped
 from accounts.models import Workspace
 from engine.models import Experiment, Run, RunEvent
 from engine.selectors import VIA_EXPERIMENT
-from engine.storage import run_media_dir
+from engine.storage import run_file
 
 EVENTS_MAX = 1000
 
@@ -80,14 +80,15 @@ def run_events_recent(*, run: Run, limit: int = 200) -> list[RunEvent]:
     return list(reversed(run.events.order_by("-seq")[:limit]))
 
 
-def run_plot_path(*, run: Run, name: str) -> Path | None:
-    """The PNG of the run's plot `name`, if the run recorded one and it is on disk."""
+def run_plot_name(*, run: Run, name: str) -> str | None:
+    """The storage name of the PNG of the run's plot `name`, if the run recorded one."""
     plot = next((p for p in run.plots if p.get("name") == name), None)
     if plot is None:
         return None
-    filename = Path(str(plot.get("filename", ""))).name
-    path = run_media_dir(run.pk) / filename
-    return path if filename and path.is_file() else None
+    try:
+        return run_file(run.pk, posixpath.basename(str(plot.get("filename", ""))))
+    except ValueError:
+        return None
 
 
 # The experiment page's runs table: every metric of the task as a column, sortable by any of

@@ -136,8 +136,8 @@ def _delete_runs(runs: QuerySet[Run]) -> list:
     deployments = Deployment.objects.filter(
         pk__in=list(_deployments_using(pipelines).values_list("pk", flat=True))
     )
-    folders = [storage.run_media_dir(pk) for pk in run_ids]
-    folders += [storage.batch_dir(pk) for pk in deployments.values_list("pk", flat=True)]
+    folders = [storage.run_prefix(pk) for pk in run_ids]
+    folders += [storage.batch_prefix(pk) for pk in deployments.values_list("pk", flat=True)]
     # PROTECT keys point from the newer rows at the older ones, so they go newest first.
     BatchPrediction.objects.filter(deployment__in=deployments).delete()
     DeploymentRevision.objects.filter(deployment__in=deployments).delete()
@@ -179,7 +179,7 @@ def object_delete(*, obj: Dataset | Experiment | Run, user: User | None = None, 
                 f"Can't delete {_label(obj)}. " + " ".join(preview.blockers), code=preview.code
             )
         if isinstance(obj, Dataset):
-            folder = storage.dataset_dir(obj)
+            folder = storage.dataset_prefix(obj)
             folders = [folder] if folder else []
         else:
             folders = _delete_runs(_runs_of(obj))
@@ -197,4 +197,4 @@ def object_delete(*, obj: Dataset | Experiment | Run, user: User | None = None, 
             },
         )
         obj.delete()
-        transaction.on_commit(lambda: storage.remove_folders(folders))
+        transaction.on_commit(lambda: storage.delete_prefixes(folders))

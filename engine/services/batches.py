@@ -2,7 +2,8 @@
 
 The CSV is read the way a dataset upload is (engine.ingest's sniffing: encodings, delimiters,
 Excel's "sep=" line, decimal commas), and the scored copy escapes every cell a spreadsheet
-would run as a formula.
+would run as a formula. Both files live in the storage (engine.storage); they are checked and
+scored in local temporary folders.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import posixpath
 import re
 import time
 import uuid
@@ -21,14 +23,13 @@ from django.utils import timezone
 from accounts.access import require
 from accounts.models import User
 from accounts.services import audit_record
-from engine import serving
+from engine import serving, storage
 from engine.errors import InvalidInput, StudioError, TooLarge
 from engine.ingest import IngestError
 from engine.ingest.sniff import TextFormat, sniff_text
 from engine.models import BatchPrediction, Deployment, Pipeline, RunStatus
 from engine.services.deployments import deployment_inactive_error
 from engine.services.predictions import load_serving_pipeline, log_batch_chunk
-from engine.storage import batch_dir, media_path, media_relative
 from engine.uploads import max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
@@ -132,24 +133,21 @@ def batch_submit(
         raise TooLarge(too_large_message())
     if upload.size == 0:
         raise _bad_file("The file is empty.")
-    folder = batch_dir(deployment.pk)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.csv"
-    with path.open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    try:
+    input_name = f"{storage.batch_prefix(deployment.pk)}/{uuid.uuid4().hex}.csv"
+    with storage.work_dir(prefix="batch-") as work:
+        path = work / posixpath.basename(input_name)
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
         header, *_ = _read_layout(path)
         _check_batch_columns(header, deployment.pipeline)
-    except StudioError:
-        path.unlink(missing_ok=True)
-        raise
+        storage.save_file(input_name, path, move=True)
     with transaction.atomic():
         batch = BatchPrediction.objects.create(
             deployment=deployment,
             pipeline=deployment.pipeline,
             input_filename=filename,
-            input_path=media_relative(path),
+            input_path=input_name,
             created_by=user,
         )
         audit_record(
@@ -192,22 +190,27 @@ def batch_execute(*, batch_id: int) -> str:
     batch = BatchPrediction.objects.select_related(
         "pipeline__project__workspace", "deployment"
     ).get(pk=batch_id)
-    output = batch_dir(batch.deployment_id) / f"{Path(batch.input_path).stem}-predictions.csv"
-    unfinished = output.with_name(f".{output.name}.partial")
+    stem = posixpath.splitext(posixpath.basename(batch.input_path))[0]
+    output = f"{storage.batch_prefix(batch.deployment_id)}/{stem}-predictions.csv"
     try:
-        n_rows = _score_file(batch, media_path(batch.input_path), unfinished)
-        os.replace(unfinished, output)
+        with (
+            storage.local_copy(batch.input_path) as source,
+            storage.work_dir(prefix="batch-") as work,
+        ):
+            scored = work / posixpath.basename(output)
+            n_rows = _score_file(batch, source, scored)
+            storage.save_file(output, scored, move=True)
     except StudioError as exc:
-        unfinished.unlink(missing_ok=True)
         return _batch_failed(batch_id, exc.message)
+    except FileNotFoundError:
+        return _batch_failed(batch_id, "The uploaded file is missing on the server.")
     except Exception as exc:
-        unfinished.unlink(missing_ok=True)
         logger.exception("batch %s failed", batch_id)
         return _batch_failed(batch_id, f"Scoring failed: {type(exc).__name__}: {exc}"[:2000])
     BatchPrediction.objects.filter(pk=batch_id, status=RunStatus.RUNNING).update(
         status=RunStatus.SUCCEEDED,
         finished_at=timezone.now(),
-        output_path=media_relative(output),
+        output_path=output,
         n_rows=n_rows,
         progress_done=n_rows,
     )

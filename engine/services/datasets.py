@@ -1,6 +1,8 @@
 """Writes for datasets: ingest an upload into a validated Parquet copy plus the original bytes.
 
-A failed upload leaves nothing behind: no Dataset row and no folder under MEDIA_ROOT.
+The upload is checked in a local temporary folder, then its original and Parquet copy are saved
+to the storage (engine.storage). A failed upload leaves nothing behind: no Dataset row and no
+stored file.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from django.utils import timezone
 from accounts.access import require
 from accounts.models import User
 from accounts.services import audit_record
-from engine import quotas
+from engine import quotas, storage
 from engine.ingest import IngestError, Limits, ingest_file
 from engine.models import Dataset, Project
 from engine.uploads import MB, max_upload_bytes, too_large_message
 
 logger = logging.getLogger(__name__)
 
-DATASETS_DIR = "datasets"
+DATASETS_DIR = storage.DATASETS_DIR
 NAME_MAX = Dataset._meta.get_field("name").max_length
 FILENAME_MAX = Dataset._meta.get_field("original_filename").max_length
 
@@ -80,20 +82,21 @@ def dataset_ingest(
     quotas.storage_check(workspace=project.workspace, adding_bytes=file.size or 0)
     filename = Path(filename or getattr(file, "name", "") or "upload").name[:FILENAME_MAX]
     folder_rel = f"{DATASETS_DIR}/{uuid.uuid4().hex}"
-    folder = Path(settings.MEDIA_ROOT) / folder_rel
     original_rel = f"{folder_rel}/original.{_extension(filename)}"
     parquet_rel = f"{folder_rel}/data.parquet"
-    folder.mkdir(parents=True)
     try:
-        original = Path(settings.MEDIA_ROOT) / original_rel
-        _copy_to(file, original)
-        result = ingest_file(
-            source=original,
-            filename=filename,
-            parquet_out=Path(settings.MEDIA_ROOT) / parquet_rel,
-            max_bytes=max_bytes,
-            limits=ingest_limits(),
-        )
+        with storage.work_dir(prefix="upload-") as work:
+            original = work / Path(original_rel).name
+            _copy_to(file, original)
+            result = ingest_file(
+                source=original,
+                filename=filename,
+                parquet_out=work / Path(parquet_rel).name,
+                max_bytes=max_bytes,
+                limits=ingest_limits(),
+            )
+            storage.save_file(parquet_rel, work / Path(parquet_rel).name, move=True)
+            storage.save_file(original_rel, original, move=True)
         with transaction.atomic():
             dataset = Dataset.objects.create(
                 project=project,
@@ -129,7 +132,7 @@ def dataset_ingest(
                 },
             )
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        storage.delete_prefixes([folder_rel])
         raise
     logger.info(
         "dataset %s ingested: %s rows x %s cols", dataset.pk, dataset.n_rows, dataset.n_cols

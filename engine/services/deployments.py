@@ -21,7 +21,6 @@ from engine.errors import Conflict, InvalidInput
 from engine.model_registry import predicting_clustering_models
 from engine.models import Deployment, DeploymentRevision, Pipeline
 from engine.selectors.deployments import deployment_rollback_target
-from engine.selectors.pipelines import pipeline_artifact_path
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +58,9 @@ def _free_slug(base: str) -> str:
 def _warm_up_on_commit(pipeline: Pipeline) -> None:
     if not settings.STUDIO_SERVING_WARM_UP:
         return
-    path, sha256, task = pipeline_artifact_path(pipeline), pipeline.artifact_sha256, pipeline.task
+    name, sha256, task = pipeline.artifact_path, pipeline.artifact_sha256, pipeline.task
     transaction.on_commit(
-        lambda: serving.warm_up_in_background(path=path, sha256=sha256, task=task)
+        lambda: serving.warm_up_in_background(name=name, sha256=sha256, task=task)
     )
 
 

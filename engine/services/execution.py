@@ -3,6 +3,10 @@ watch for a cancel beside it, and record the outcome.
 
 Every write is conditional on the run still `running` and not asked to stop, so a cancel,
 the task_failure handler or the reaper that got there first wins.
+
+The runner works in a local temporary folder of this worker's own (PyCaret writes files); its
+pipeline and plots are saved to the storage (engine.storage) before the success is recorded,
+so any host can serve them.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import shutil
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -19,9 +24,9 @@ from django.db import connections
 from django.db.models import F, Max
 from django.utils import timezone
 
+from engine import storage
 from engine.models import ErrorCategory, Run, RunEvent, RunStatus
 from engine.services.runs import run_event_append, run_fail, run_mark_cancelled
-from engine.storage import run_media_dir
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +83,7 @@ class RunWatcher:
             target=self._main, name=f"run-{run_id}-watcher", daemon=True
         )
         self._owner_pid = os.getpid()
+        self.work_dir: str | None = None  # the job's local folder, removed on a hard stop
 
     def start(self) -> None:
         self._thread.start()
@@ -115,7 +121,9 @@ class RunWatcher:
             return
         if run_mark_cancelled(run_id=self.run_id):
             self.sink.event("warning", "cancelled: the job was stopped")
-        shutil.rmtree(run_media_dir(self.run_id), ignore_errors=True)
+        if self.work_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+        storage.delete_prefixes([storage.run_prefix(self.run_id)])
         logger.warning("run %s cancelled: ending pool process %s", self.run_id, os.getpid())
         from engine.runner.processes import end_joblib_workers
 
@@ -147,20 +155,23 @@ def run_execute(
     watcher = RunWatcher(run_id=run_id, sink=sink, hard_stop=hard_stop)
     watcher.start()
     try:
-        return _execute(run, sink)
+        with storage.work_dir(prefix=f"run-{run_id}-") as work_dir:
+            watcher.work_dir = str(work_dir)
+            return _execute(run, sink, work_dir)
     finally:
         watcher.stop()
 
 
-def _execute(run: Run, sink: RunEventSink) -> str:
+def _execute(run: Run, sink: RunEventSink, work_dir) -> str:
     from engine.ingest import read_parquet_frame
     from engine.runner import RunCancelled, execute_plan
-    from engine.selectors.datasets import dataset_parquet_path
+    from engine.selectors.datasets import dataset_parquet_file
 
     experiment, dataset = run.experiment, run.experiment.dataset
-    work_dir = run_media_dir(run.pk)
+    prefix = storage.run_prefix(run.pk)
     try:
-        frame = read_parquet_frame(dataset_parquet_path(dataset))
+        with dataset_parquet_file(dataset) as parquet:
+            frame = read_parquet_frame(parquet)
         result = execute_plan(
             plan=run.plan,
             data=frame,
@@ -171,21 +182,33 @@ def _execute(run: Run, sink: RunEventSink) -> str:
             sink=sink,
             dataset_sha256=dataset.sha256,
         )
+        if not sink.is_cancelled():
+            store_run_files(run.pk, work_dir, result, move=True)
     except RunCancelled:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        storage.delete_prefixes([prefix])
         if run_mark_cancelled(run_id=run.pk):
             sink.event("warning", "cancelled: the job stopped at a step boundary")
         return RunStatus.CANCELLED
     except Exception as exc:  # RunFailure from the runner, or anything around it
-        shutil.rmtree(work_dir, ignore_errors=True)
+        storage.delete_prefixes([prefix])
         return _record_failure(run, sink, exc)
     if sink.is_cancelled() or not _record_success(run, result):
-        shutil.rmtree(work_dir, ignore_errors=True)
+        storage.delete_prefixes([prefix])
         run_mark_cancelled(run_id=run.pk)
         # The row is gone when its project was deleted while the run was running.
         status = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()
         return status or RunStatus.CANCELLED
     return RunStatus.SUCCEEDED
+
+
+def store_run_files(run_id: int, work_dir, result, *, move: bool = False) -> None:
+    """Save the files the runner reported (its pipeline and plots) from its local folder to
+    the storage, under the run's own prefix (`move`: the local files may be moved)."""
+    filenames = [p["filename"] for p in result.plots]
+    if result.artifact_filename:
+        filenames.append(result.artifact_filename)
+    for filename in filenames:
+        storage.save_file(storage.run_file(run_id, filename), Path(work_dir) / filename, move=move)
 
 
 def _record_failure(run: Run, sink: RunEventSink, exc: BaseException) -> str:
@@ -214,11 +237,7 @@ def _record_failure(run: Run, sink: RunEventSink, exc: BaseException) -> str:
 
 
 def _relative(run_id: int, filename: str | None) -> str:
-    if not filename:
-        return ""
-    if os.path.basename(filename) != filename:
-        raise ValueError(f"the runner returned a path, not a file name: {filename!r}")
-    return f"runs/{run_id}/{filename}"
+    return storage.run_file(run_id, filename) if filename else ""
 
 
 def _record_success(run: Run, result) -> bool:

@@ -32,7 +32,6 @@ from engine import serving
 from engine.errors import StudioError
 from engine.models import Deployment, Pipeline, PredictionRequest, PredictionSample
 from engine.plans import MAX_FH
-from engine.selectors.pipelines import pipeline_artifact_path
 from engine.services.deployments import deployment_inactive_error
 
 logger = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def load_serving_pipeline(
     """The loaded pipeline; a refused artifact is audited as `deployment.artifact_mismatch`."""
     try:
         return serving.load_pipeline(
-            path=pipeline_artifact_path(pipeline),
+            name=pipeline.artifact_path,
             sha256=pipeline.artifact_sha256,
             task=pipeline.task,
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -159,18 +157,18 @@ def project_delete(*, project: Project, user: User | None = None, request=None) 
             metadata={"name": project.name, "deactivated": live, **counts},
         )
         project.delete()
-        transaction.on_commit(lambda: storage.remove_folders(folders))
+        transaction.on_commit(lambda: storage.delete_prefixes(folders))
 
 
-def _project_folders(project: Project) -> list[Path]:
-    """The folders under MEDIA_ROOT that hold only this project's files."""
+def _project_folders(project: Project) -> list[str]:
+    """The storage prefixes that hold only this project's files."""
     folders = [
-        storage.media_path(path).parent
-        for path in project.datasets.values_list("original_path", flat=True)
-        if path
+        storage.dataset_prefix(dataset)
+        for dataset in project.datasets.only("original_path")
+        if dataset.original_path
     ]
     run_ids = Run.objects.filter(experiment__project=project).values_list("pk", flat=True)
-    folders += [storage.run_media_dir(run_id) for run_id in run_ids]
+    folders += [storage.run_prefix(run_id) for run_id in run_ids]
     deployment_ids = project.deployments.values_list("pk", flat=True)
-    folders += [storage.batch_dir(deployment_id) for deployment_id in deployment_ids]
+    folders += [storage.batch_prefix(deployment_id) for deployment_id in deployment_ids]
     return folders

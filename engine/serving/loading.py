@@ -1,5 +1,6 @@
-"""Loading a pipeline: verify the artifact's sha256, unpickle those same bytes, and keep the
-result in a per-process LRU cache keyed by the sha256."""
+"""Loading a pipeline: read the artifact's bytes from the storage (engine.storage: local files or
+object storage), verify their sha256, unpickle those same bytes, and keep the result in a
+per-process LRU cache keyed by the sha256, so a cached pipeline is never fetched again."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from engine.plans import UNSUPERVISED_TASKS
@@ -43,11 +43,13 @@ _cache_lock = threading.Lock()
 _load_locks: dict[str, threading.Lock] = {}
 
 
-def read_verified(path: Path, expected_sha256: str) -> bytes:
-    """The file's bytes, if their sha256 is the recorded one; these bytes are what loads."""
+def read_verified(name: str, expected_sha256: str) -> bytes:
+    """The stored file's bytes, if their sha256 is the recorded one; these bytes are what loads."""
+    from engine import storage
+
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as exc:
+        data = storage.read_bytes(name)
+    except (FileNotFoundError, ValueError) as exc:  # not stored, or not a name of ours
         raise ArtifactMissing(
             "The pipeline's artifact file is missing on the server; it cannot be served. "
             "Promote and deploy the run again."
@@ -98,8 +100,9 @@ def _unpickle(data: bytes, sha256: str, task: str) -> LoadedPipeline:
     )
 
 
-def load_pipeline(*, path: Path, sha256: str, task: str = "classification") -> LoadedPipeline:
-    """The pipeline for `sha256`, from this process's cache or verified and loaded from `path`.
+def load_pipeline(*, name: str, sha256: str, task: str = "classification") -> LoadedPipeline:
+    """The pipeline for `sha256`, from this process's cache or verified and loaded from the
+    stored file `name` (a storage name, as Pipeline.artifact_path holds).
 
     `task` says how to read the unpickled pipeline (its columns, its label encoder)."""
     with _cache_lock:
@@ -112,7 +115,7 @@ def load_pipeline(*, path: Path, sha256: str, task: str = "classification") -> L
         with _cache_lock:
             loaded = _cache.get(sha256)
         if loaded is None:
-            loaded = _unpickle(read_verified(path, sha256), sha256, task)
+            loaded = _unpickle(read_verified(name, sha256), sha256, task)
             with _cache_lock:
                 _cache[sha256] = loaded
                 _cache.move_to_end(sha256)
@@ -131,18 +134,18 @@ def cache_clear() -> None:
         _cache.clear()
 
 
-def warm_up(*, path: Path, sha256: str, task: str = "classification") -> None:
+def warm_up(*, name: str, sha256: str, task: str = "classification") -> None:
     try:
-        load_pipeline(path=path, sha256=sha256, task=task)
+        load_pipeline(name=name, sha256=sha256, task=task)
     except Exception:
         logger.warning("warm-up of pipeline %s failed", sha256[:12], exc_info=True)
 
 
-def warm_up_in_background(*, path: Path, sha256: str, task: str = "classification") -> None:
+def warm_up_in_background(*, name: str, sha256: str, task: str = "classification") -> None:
     """Load the pipeline in a thread, so the first prediction does not pay for it."""
     threading.Thread(
         target=warm_up,
-        kwargs={"path": path, "sha256": sha256, "task": task},
+        kwargs={"name": name, "sha256": sha256, "task": task},
         name="pipeline-warm-up",
         daemon=True,
     ).start()

@@ -199,8 +199,7 @@ def trained(kind: str):
 def make_succeeded_run(user, kind: str = "classifier", project=None, name: str | None = None):
     """A succeeded Run of `kind` in a project of `user`, recorded by the runs service."""
     from engine.models import RunStatus
-    from engine.services.execution import _record_success
-    from engine.storage import run_media_dir
+    from engine.services.execution import _record_success, store_run_files
 
     result, work_dir, _ = trained(kind)
     make_frame, task = KINDS[kind]
@@ -217,11 +216,7 @@ def make_succeeded_run(user, kind: str = "classifier", project=None, name: str |
         started_at=timezone.now(),
         created_by=user,
     )
-    target = run_media_dir(run.pk)
-    target.mkdir(parents=True, exist_ok=True)
-    for path in work_dir.iterdir():
-        if path.is_file():
-            shutil.copy2(path, target / path.name)
+    store_run_files(run.pk, work_dir, result)
     assert _record_success(run, result)
     run.refresh_from_db()
     return run

@@ -50,9 +50,7 @@ def experiment(dataset):
 def add_run(experiment, status="succeeded") -> Run:
     run = Run.objects.create(experiment=experiment, plan={"kind": "setup"}, status=status)
     RunEvent.objects.create(run=run, seq=1, message="started")
-    folder = storage.run_media_dir(run.pk)
-    folder.mkdir(parents=True)
-    (folder / "model.pkl").write_bytes(b"not really a model")
+    storage.save_bytes(storage.run_file(run.pk, "model.pkl"), b"not really a model")
     return run
 
 
@@ -74,7 +72,7 @@ def deploy(run, slug, *, active=True) -> Deployment:
         project=project, slug=slug, pipeline=pipeline, is_active=active
     )
     DeploymentRevision.objects.create(deployment=deployment, pipeline=pipeline, action="deploy")
-    storage.batch_dir(deployment.pk).mkdir(parents=True)
+    storage.save_bytes(f"{storage.batch_prefix(deployment.pk)}/in.csv", b"a\n1\n")
     return deployment
 
 
@@ -166,7 +164,7 @@ def test_the_dashboard_leaves_out_archived_runs_and_the_runs_of_archived_experim
 
 
 def test_deleting_a_run_asks_first_then_removes_rows_and_files(
-    alice_client, experiment, django_capture_on_commit_callbacks
+    alice_client, experiment, django_capture_on_commit_callbacks, settings
 ):
     run = add_run(experiment)
     deployment = deploy(run, "old-endpoint", active=False)
@@ -187,8 +185,9 @@ def test_deleting_a_run_asks_first_then_removes_rows_and_files(
     assert (
         not Pipeline.objects.exists() and not Deployment.objects.filter(pk=deployment.pk).exists()
     )
-    assert not storage.run_media_dir(run.pk).exists()
-    assert not storage.batch_dir(deployment.pk).exists()
+    assert storage.list_names(storage.run_prefix(run.pk)) == []
+    assert storage.list_names(storage.batch_prefix(deployment.pk)) == []
+    assert not (settings.MEDIA_ROOT / storage.run_prefix(run.pk)).exists()  # no empty folder
     assert AuditEvent.objects.filter(action="run.deleted", target_id=str(run.pk)).exists()
 
 
@@ -201,7 +200,7 @@ def test_a_running_run_cannot_be_deleted(alice_client, experiment):
     page = alice_client.post(reverse("run_delete", args=[run.pk]), **HTMX)
     assert page.status_code == 409 and "cancel it first" in page.content.decode()
     assert Run.objects.filter(pk=run.pk).exists()
-    assert storage.run_media_dir(run.pk).exists()
+    assert storage.list_names(storage.run_prefix(run.pk)) == [f"runs/{run.pk}/model.pkl"]
 
 
 def test_a_live_deployment_blocks_deleting_its_run_and_experiment(alice_client, experiment):
@@ -241,21 +240,21 @@ def test_a_dataset_in_use_names_its_experiments_and_stays(
     alice_client, experiment, django_capture_on_commit_callbacks
 ):
     dataset = experiment.dataset
-    folder = storage.dataset_dir(dataset)
+    folder = storage.dataset_prefix(dataset)
     response = api(alice_client, "delete", f"/api/v1/datasets/{dataset.pk}")
     assert response.status_code == 409
     assert response.json()["code"] == "dataset_in_use"
     assert "Tidy exp" in response.json()["detail"]
     confirm = alice_client.get(reverse("dataset_delete", args=[dataset.pk]), **HTMX)
     assert "Tidy exp" in confirm.content.decode()
-    assert folder.exists()
+    assert len(storage.list_names(folder)) == 2  # the original and the Parquet copy
     assert api(alice_client, "delete", f"/api/v1/experiments/{experiment.pk}").status_code == 204
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("dataset_delete", args=[dataset.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("project_detail", args=[dataset.project_id])
     assert not Dataset.objects.filter(pk=dataset.pk).exists()
-    assert not folder.exists()
+    assert storage.list_names(folder) == []
 
 
 # Who may.

@@ -26,7 +26,7 @@ from engine.services.batches import escape_cell
 from engine.services.deployments import deployment_deactivate, deployment_deploy
 from engine.services.pipelines import pipeline_promote
 from engine.services.predictions import prediction_log, samples_trim
-from engine.storage import batch_dir
+from engine.storage import batch_prefix, list_names
 from engine.tests.factories import (
     HTMX,
     as_records,
@@ -577,9 +577,8 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def stored_batch_files(deployment) -> list[Path]:
-    folder = batch_dir(deployment.pk)
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+def stored_batch_files(deployment) -> list[str]:
+    return list_names(batch_prefix(deployment.pk))
 
 
 def test_a_batch_upload_that_passes_every_check_is_stored_and_queued(
@@ -591,7 +590,8 @@ def test_a_batch_upload_that_passes_every_check_is_stored_and_queued(
     assert response.status_code == 202
     batch = BatchPrediction.objects.get()
     assert (batch.status, batch.input_filename) == ("queued", "to-score.csv")
-    assert stored_batch_files(deployment) == [media / batch.input_path]
+    assert stored_batch_files(deployment) == [batch.input_path]
+    assert (media / batch.input_path).is_file()  # the embedded default: files in MEDIA_ROOT
 
 
 BATCH_REFUSALS = [

@@ -14,7 +14,7 @@ from engine import serving
 from engine.models import BatchPrediction
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
-from engine.storage import batch_dir
+from engine.storage import batch_prefix, list_names
 from engine.tests.factories import (
     BROKEN_MULTIPART,
     HTMX,
@@ -42,8 +42,7 @@ def key_client(user) -> Client:
 
 
 def stored_batch_files(deployment) -> list:
-    folder = batch_dir(deployment.pk)
-    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    return list_names(batch_prefix(deployment.pk))
 
 
 # A number past the float range is a bad cell, named, not a server error.

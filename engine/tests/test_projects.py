@@ -95,7 +95,7 @@ def deployed(alice, media, settings):
     )
     from engine.services.deployments import deployment_deploy
     from engine.services.pipelines import pipeline_promote
-    from engine.storage import batch_dir, media_relative, run_media_dir
+    from engine.storage import batch_prefix, run_prefix
 
     settings.STUDIO_SERVING_WARM_UP = False
     project = make_project(alice, "Churn")
@@ -111,11 +111,11 @@ def deployed(alice, media, settings):
         artifact_sha256="b" * 64,
         created_by=alice,
     )
-    folder = run_media_dir(run.pk)
+    folder = media / run_prefix(run.pk)
     folder.mkdir(parents=True)
     (folder / "pipeline.pkl").write_bytes(b"not really a pipeline")
     (folder / "auc.png").write_bytes(b"plot")
-    run.artifact_path = media_relative(folder / "pipeline.pkl")
+    run.artifact_path = f"{run_prefix(run.pk)}/pipeline.pkl"
     run.save()
     RunEvent.objects.create(run=run, seq=1, message="finished")
     pipeline = pipeline_promote(run=run, user=alice, name="churn-model")
@@ -124,7 +124,7 @@ def deployed(alice, media, settings):
     )
     PredictionRequest.objects.create(deployment=deployment, n_rows=1)
     PredictionSample.objects.create(deployment=deployment, inputs={"a": 1})
-    batches = batch_dir(deployment.pk)
+    batches = media / batch_prefix(deployment.pk)
     batches.mkdir(parents=True)
     (batches / "in.csv").write_text("a\n1\n")
     (batches / "in-predictions.csv").write_text("a,label\n1,0\n")
@@ -133,8 +133,8 @@ def deployed(alice, media, settings):
         pipeline=pipeline,
         status=RunStatus.SUCCEEDED,
         input_filename="in.csv",
-        input_path=media_relative(batches / "in.csv"),
-        output_path=media_relative(batches / "in-predictions.csv"),
+        input_path=f"{batch_prefix(deployment.pk)}/in.csv",
+        output_path=f"{batch_prefix(deployment.pk)}/in-predictions.csv",
         created_by=alice,
     )
     for links in ({"dataset": dataset}, {"run": run}, {"pipeline": pipeline}):

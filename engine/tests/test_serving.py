@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import serving
+from engine import serving, storage
 from engine.tests.factories import (
     KINDS,
     as_records,
@@ -39,10 +39,10 @@ def _empty_cache():
 
 
 def load(kind: str) -> serving.LoadedPipeline:
+    """The trained pipeline of `kind`, stored and loaded as a deployment's is."""
     result, work_dir, _ = trained(kind)
-    return serving.load_pipeline(
-        path=work_dir / result.artifact_filename, sha256=result.artifact_sha256
-    )
+    name = storage.save_file(f"runs/0/{kind}.pkl", work_dir / result.artifact_filename)
+    return serving.load_pipeline(name=name, sha256=result.artifact_sha256)
 
 
 @pytest.mark.parametrize("kind", ["classifier", "labels", "regressor"])
@@ -102,27 +102,28 @@ def test_dtype_shrinking_matches_pycarets():
 # Loading: verified bytes, a cache keyed by sha256.
 
 
-def test_a_tampered_artifact_is_refused_and_never_cached(tmp_path):
+def test_a_tampered_artifact_is_refused_and_never_cached():
     result, work_dir, _ = trained("classifier")
-    copy = tmp_path / "pipeline.pkl"
+    copy = "runs/0/pipeline.pkl"
     original = (work_dir / result.artifact_filename).read_bytes()
-    copy.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+    storage.save_bytes(copy, original[:-1] + bytes([original[-1] ^ 0xFF]))
     with pytest.raises(serving.ArtifactMismatch) as caught:
-        serving.load_pipeline(path=copy, sha256=result.artifact_sha256)
+        serving.load_pipeline(name=copy, sha256=result.artifact_sha256)
     assert caught.value.expected == result.artifact_sha256
     assert caught.value.actual != result.artifact_sha256
     assert "does not match the sha256" in caught.value.message
     assert result.artifact_sha256 not in serving.cached_sha256s()
 
-    copy.write_bytes(original)
-    loaded = serving.load_pipeline(path=copy, sha256=result.artifact_sha256)
+    storage.save_bytes(copy, original)
+    loaded = serving.load_pipeline(name=copy, sha256=result.artifact_sha256)
     assert serving.cached_sha256s() == [result.artifact_sha256]
-    assert serving.load_pipeline(path=copy, sha256=result.artifact_sha256) is loaded
+    assert serving.load_pipeline(name=copy, sha256=result.artifact_sha256) is loaded
 
 
-def test_a_missing_artifact_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("name", ["runs/0/nope.pkl", "", "../outside.pkl", "/etc/passwd"])
+def test_a_missing_artifact_is_a_clear_error(name):
     with pytest.raises(serving.ArtifactMissing, match="missing"):
-        serving.load_pipeline(path=tmp_path / "nope.pkl", sha256="0" * 64)
+        serving.load_pipeline(name=name, sha256="0" * 64)
 
 
 def test_the_cache_evicts_the_least_recently_used(monkeypatch):

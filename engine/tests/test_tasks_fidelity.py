@@ -17,7 +17,7 @@ from accounts.services import api_key_create
 from accounts.tests.factories import login_client
 from engine.ingest import read_parquet_frame
 from engine.metrics import task_metrics
-from engine.selectors.datasets import dataset_parquet_path
+from engine.selectors.datasets import dataset_parquet_file
 from engine.services.runs import run_submit
 from engine.tests.factories import (
     iris_features_frame,
@@ -100,7 +100,8 @@ def test_clustering_equals_bare_pycaret_from_run_to_prediction(celery_worker, al
     plan = {"kind": "create", "model_id": "kmeans", "num_clusters": 3}
     run = finished(run_submit(experiment=experiment, plan=plan, user=alice), celery_worker)
 
-    data = read_parquet_frame(dataset_parquet_path(dataset))
+    with dataset_parquet_file(dataset) as parquet:
+        data = read_parquet_frame(parquet)
     bare = pycaret_experiment("clustering")
     bare.setup(data, session_id=SESSION_ID, **QUIET)
     model = bare.create_model("kmeans", num_clusters=3, verbose=False)
@@ -131,7 +132,8 @@ def test_anomaly_detection_equals_bare_pycaret_from_run_to_prediction(
     plan = {"kind": "create", "model_id": "iforest", "fraction": 0.05}
     run = finished(run_submit(experiment=experiment, plan=plan, user=alice), celery_worker)
 
-    data = read_parquet_frame(dataset_parquet_path(dataset))
+    with dataset_parquet_file(dataset) as parquet:
+        data = read_parquet_frame(parquet)
     bare = pycaret_experiment("anomaly")
     bare.setup(data, session_id=SESSION_ID, **QUIET)
     model = bare.create_model("iforest", fraction=0.05, verbose=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,6 +17,7 @@ from django_htmx.http import (
 )
 
 from accounts.access import permissions_in, require
+from engine import downloads
 from engine.errors import InvalidInput, StudioError
 from engine.forms import RunPlanForm, plan_initial, plan_leftovers
 from engine.selectors.comparisons import compare_ids
@@ -27,7 +27,6 @@ from engine.selectors.runs import (
     run_events_recent,
     run_get,
     run_list_visible,
-    run_plot_path,
     run_table,
 )
 from engine.services import runs
@@ -216,13 +215,7 @@ def run_plot(request, run_id: int, name: str):
     """A run's plot PNG, after the same access check as the run (never a public media URL)."""
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
-    path = run_plot_path(run=run, name=name)
-    if path is None:
-        raise Http404("No such plot.")
-    response = FileResponse(path.open("rb"), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="run-{run.pk}-{path.name}"'
-    return response
+    return downloads.run_plot(run, name, missing="No such plot.")
 
 
 COMPARE = "engine/runs/compare.html"
