@@ -42,10 +42,16 @@ STALE_S = 5
 
 
 @pytest.fixture
-def shared_storage_env() -> dict:
-    """What both workers add to their environment to reach the shared artifact storage. Empty:
-    they share the session's local MEDIA_ROOT (start_worker passes it on)."""
-    return {}
+def shared_storage_env(s3_storage, s3_worker_env, tmp_path, settings) -> dict:
+    """What both workers add to their environment to reach the shared artifact storage: the S3
+    endpoint (moto in server mode), as this test process uses it too. Local media folders are
+    not shared: this process's MEDIA_ROOT is an empty folder that must stay empty."""
+    settings.MEDIA_ROOT = tmp_path / "media-of-the-web-host"
+    return s3_worker_env
+
+
+def files_under(folder) -> list:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def wait_for(check: Callable[[], object], *, timeout: float, what: str, workers=()):
@@ -78,6 +84,7 @@ def two_workers(tmp_path, storage_env: dict):
             env = {
                 **storage_env,
                 "TMPDIR": str(tmpdir),
+                "MEDIA_ROOT": str(tmp_path / f"media-{name}"),
                 "STUDIO_HEARTBEAT_S": str(HEARTBEAT_S),
             }
             hostname = f"{name}-{tag}@{socket.gethostname()}"
@@ -101,7 +108,7 @@ def two_workers(tmp_path, storage_env: dict):
 
 
 def test_two_workers_share_the_runs_and_one_lost_leaves_the_other_working(
-    alice, tmp_path, shared_storage_env
+    alice, tmp_path, shared_storage_env, s3_storage
 ):
     project = make_project(alice, name="Two hosts")
     dataset = make_dataset(project, breast_cancer_frame(), name="breast_cancer.csv")
@@ -153,3 +160,8 @@ def test_two_workers_share_the_runs_and_one_lost_leaves_the_other_working(
         )
         assert after.status == "succeeded", f"{after.error_category}: {after.error_message}"
         assert after.worker == survivor.hostname
+
+    # Every artifact went through the shared bucket; no host wrote a local media file.
+    assert s3_storage.object_keys(f"runs/{after.pk}/")
+    for media in ("media-of-the-web-host", "media-alpha", "media-beta"):
+        assert files_under(tmp_path / media) == [], media
