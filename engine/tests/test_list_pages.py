@@ -17,6 +17,7 @@ from accounts.services import api_key_create
 from accounts.tests.factories import workspace_of
 from engine.models import Dataset, Deployment, Experiment, Pipeline, Project
 from engine.tests.factories import HTMX, labels_frame, make_dataset, make_experiment, make_project
+from engine.views.projects import PROJECT_LIST_PER_PAGE
 from pycaret_studio.pagination import PER_PAGE
 
 N = PER_PAGE + 5  # two pages: PER_PAGE, then 5
@@ -72,8 +73,8 @@ def test_the_project_page_pages_its_datasets_and_experiments(
     section = html.split(f'id="{target}"', 1)[1].split("</section>", 1)[0]
     path = "datasets" if model is Dataset else "experiments"
     first = re.findall(rf'href="/{path}/(\d+)/"', section)
-    assert len(first) == PER_PAGE
-    assert f"Page 1 of 2 ({N} in all)" in section
+    assert len(first) == PROJECT_LIST_PER_PAGE
+    assert f"Page 1 of 3 ({N} in all)" in section
 
     href = _next_href(html, param)
     assert href == f"?{param}=2"
@@ -83,8 +84,10 @@ def test_the_project_page_pages_its_datasets_and_experiments(
     assert body.lstrip().startswith(f'<section class="card" id="{target}"')
     assert "<html" not in body and 'id="project-head"' not in body
     second = re.findall(rf'href="/{path}/(\d+)/"', body)
-    assert len(second) == N - PER_PAGE and not set(first) & set(second)
-    assert set(first) | set(second) == {
+    assert len(second) == PROJECT_LIST_PER_PAGE and not set(first) & set(second)
+    third = alice_client.get(url + _next_href(body, param), **_htmx_to(target)).content
+    third = re.findall(rf'href="/{path}/(\d+)/"', third.decode())
+    assert set(first) | set(second) | set(third) == {
         str(pk) for pk in model.objects.filter(project=project).values_list("pk", flat=True)
     }
     # The same page as a full page (a reload of the pushed URL).
@@ -202,3 +205,38 @@ def test_the_workspace_page_pages_its_members(alice, alice_client, bob_client):
     second = re.findall(r"<td>(alice|m\d{3})[ <]", body.split("</table>", 1)[0])
     assert len(second) == N + 1 - PER_PAGE and not set(first) & set(second)
     assert bob_client.get(url + "?members_page=2", **_htmx_to("members")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_pipeline_page_pages_its_versions(alice, alice_client, bob_client):
+    project = _project_with_pipelines(alice)
+    newest = Pipeline.objects.filter(project=project).order_by("-version").first()
+    url = f"/pipelines/{newest.pk}/"
+    html = alice_client.get(url).content.decode()
+    table = html.split('id="pipeline-versions"', 1)[1].split("</table>", 1)[0]
+    first = re.findall(r'href="/pipelines/(\d+)/">v', table)
+    assert len(first) == PER_PAGE and first[0] == str(newest.pk)
+    target = "pipeline-versions-list"
+    body = alice_client.get(url + _next_href(html, "versions_page"), **_htmx_to(target))
+    body = body.content.decode()
+    assert body.lstrip().startswith(f'<section class="card" id="{target}"')
+    second = re.findall(r'href="/pipelines/(\d+)/">v', body)
+    assert len(second) == N - PER_PAGE and not set(first) & set(second)
+    assert bob_client.get(url + "?versions_page=2", **_htmx_to(target)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_dataset_page_pages_its_experiments(alice_client, bob_client, project):
+    dataset = Dataset.objects.get(project=project, name="d-base.csv")
+    url = f"/datasets/{dataset.pk}/"
+    html = alice_client.get(url).content.decode()
+    section = html.split('id="dataset-experiments"', 1)[1].split("</section>", 1)[0]
+    first = re.findall(r'href="/experiments/(\d+)/"', section)
+    assert len(first) == PER_PAGE
+    target = "dataset-experiments"
+    body = alice_client.get(url + _next_href(html, "experiments_page"), **_htmx_to(target))
+    body = body.content.decode()
+    assert body.lstrip().startswith(f'<section class="card" id="{target}"')
+    second = re.findall(r'href="/experiments/(\d+)/"', body)
+    assert len(second) == N - PER_PAGE and not set(first) & set(second)
+    assert bob_client.get(url + "?experiments_page=2", **_htmx_to(target)).status_code == 404

@@ -89,7 +89,11 @@ def _detail_context(request, pipeline, **extra) -> dict:
         "project": pipeline.project,
         "run": run,
         "experiment": run.experiment,
-        "versions": pipeline_list_versions(pipeline=pipeline),
+        "versions": page_of(
+            request,
+            pipeline_list_versions(pipeline=pipeline).order_by("-version", "-id"),
+            param="versions_page",
+        ),
         "deployments": deployment_list_for_pipeline(pipeline=pipeline),
         "can_deploy": "deploy" in allowed,
         "deploy_slug": "",
@@ -105,7 +109,9 @@ def _detail_context(request, pipeline, **extra) -> dict:
 @require_GET
 def pipeline_detail(request, pipeline_id: int):
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
-    template = f"{DETAIL}#pipeline-body" if request.htmx else DETAIL
+    template = template_for(
+        request, DETAIL, fragments=("pipeline-versions-list",), default="pipeline-body"
+    )
     return render(request, template, _detail_context(request, pipeline))
 
 

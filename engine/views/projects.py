@@ -23,6 +23,9 @@ from pycaret_studio.pagination import page_of, template_for
 
 UNPROCESSABLE = 422
 PIPELINES_SHOWN = 10  # the newest; the Pipelines and Deployments pages list them all
+# The project page is an overview: ten datasets and ten experiments to a page, like its
+# pipelines and deployments, so a busy project's page costs what a small one's does.
+PROJECT_LIST_PER_PAGE = 10
 
 
 def project_context(request, project, **extra) -> dict:
@@ -33,11 +36,13 @@ def project_context(request, project, **extra) -> dict:
             request,
             dataset_list(project=project, archived=show_archived).order_by("-created_at", "-id"),
             param="datasets_page",
+            per_page=PROJECT_LIST_PER_PAGE,
         ),
         "experiments": page_of(
             request,
             experiment_list(project=project, archived=show_archived).order_by("-created_at", "-id"),
             param="experiments_page",
+            per_page=PROJECT_LIST_PER_PAGE,
         ),
         "show_archived": show_archived,
         "n_archived": project.datasets.filter(archived_at__isnull=False).count()
