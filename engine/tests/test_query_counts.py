@@ -74,7 +74,7 @@ PAGES = [
     ),
     ("run", "/runs/{run}/", False, 13),
     ("pipelines of project", "/projects/{project}/pipelines/", False, 9),
-    ("pipeline", "/pipelines/{pipeline}/", False, 11),
+    ("pipeline", "/pipelines/{pipeline}/", False, 12),
     ("deployment", "/deployments/{slug}/", False, 20),
     ("runs page", "/runs/", False, 6),
     ("deployments page", "/deployments/", False, 6),
@@ -93,7 +93,7 @@ PAGES = [
         False,
         9,
     ),
-    ("dataset", "/datasets/{dataset}/", False, 13),
+    ("dataset", "/datasets/{dataset}/", False, 14),
     ("workspace members", "/account/workspaces/{workspace}/", False, 10),
     ("workspace audit log", "/account/workspaces/{workspace}/audit/", False, 10),
     ("api keys page", "/account/api-keys/", False, 6),
@@ -170,8 +170,8 @@ def test_the_api_runs_list_of_the_busy_experiment_is_one_page_with_its_count(siz
     client, experiment = sizes[LARGE]["client"], sizes[LARGE]["experiment"]
     url = f"/api/v1/experiments/{experiment}/runs"
     first = client.get(url).json()
-    assert first["count"] == 1000 and len(first["items"]) == 50
-    assert first["next"] == f"{url}?offset=50&limit=50"
+    assert first["count"] == 1000 and len(first["items"]) == 25
+    assert first["next"] == f"{url}?offset=25&limit=25"
     last = client.get(f"{url}?limit=200&offset=900").json()
     assert len(last["items"]) == 100 and last["next"] is None
     queued = [run["queued_at"] for run in first["items"]]

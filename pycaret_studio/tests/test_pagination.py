@@ -89,7 +89,7 @@ def test_a_bad_limit_or_offset_is_a_422_that_names_it(alice_client, query, where
 
 
 @pytest.mark.django_db
-def test_a_limit_of_200_is_accepted_and_the_default_is_50(alice, alice_client):
+def test_a_limit_of_200_is_accepted_and_the_default_is_one_page(alice, alice_client):
     dataset = make_dataset(make_project(alice), labels_frame())
     Experiment.objects.bulk_create(
         Experiment(project=dataset.project, dataset=dataset, name=f"e{i}", task="classification")
