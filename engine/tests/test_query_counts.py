@@ -94,6 +94,18 @@ PAGES = [
         9,
     ),
     ("dataset", "/datasets/{dataset}/", False, 14),
+    (
+        "dataset experiments page 2",
+        "/datasets/{dataset}/?experiments_page=2",
+        "dataset-experiments",
+        14,
+    ),
+    (
+        "pipeline versions page 2",
+        "/pipelines/{pipeline}/?versions_page=2",
+        "pipeline-versions-list",
+        12,
+    ),
     ("workspace members", "/account/workspaces/{workspace}/", False, 10),
     ("workspace audit log", "/account/workspaces/{workspace}/audit/", False, 10),
     ("api keys page", "/account/api-keys/", False, 6),
