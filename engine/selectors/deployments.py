@@ -86,10 +86,6 @@ def deployment_revisions(*, deployment: Deployment) -> QuerySet[DeploymentRevisi
     )
 
 
-def deployment_history(*, deployment: Deployment, limit: int = 50) -> list[DeploymentRevision]:
-    return list(deployment_revisions(deployment=deployment)[:limit])
-
-
 def deployment_serving_stack(deployment: Deployment) -> list[int]:
     """The pipeline ids the deployment has served, as a stack: a deploy pushes a version,
     a rollback pops back to the one before. The top is what serves now."""

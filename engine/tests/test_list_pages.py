@@ -240,3 +240,28 @@ def test_the_dataset_page_pages_its_experiments(alice_client, bob_client, projec
     second = re.findall(r'href="/experiments/(\d+)/"', body)
     assert len(second) == N - PER_PAGE and not set(first) & set(second)
     assert bob_client.get(url + "?experiments_page=2", **_htmx_to(target)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_deployment_page_pages_its_history(alice, alice_client, bob_client):
+    from engine.models import DeploymentRevision
+    from engine.views.deployments import HISTORY_PER_PAGE
+
+    project = _project_with_pipelines(alice)
+    deployment = Deployment.objects.get(project=project, slug="d-base")
+    pipelines = list(Pipeline.objects.filter(project=project).order_by("version"))
+    DeploymentRevision.objects.bulk_create(
+        DeploymentRevision(deployment=deployment, pipeline=p, action="deploy") for p in pipelines
+    )
+    url = f"/deployments/{deployment.slug}/"
+    html = alice_client.get(url).content.decode()
+    history = html.split('id="deployment-history"', 1)[1].split("</ol>", 1)[0]
+    first = re.findall(r'href="/pipelines/(\d+)/">v', history)
+    assert len(first) == HISTORY_PER_PAGE
+    target = "deployment-history-list"
+    body = alice_client.get(url + _next_href(html, "history_page"), **_htmx_to(target))
+    body = body.content.decode()
+    assert body.lstrip().startswith(f'<div id="{target}"')
+    second = re.findall(r'href="/pipelines/(\d+)/">v', body)
+    assert len(second) == HISTORY_PER_PAGE and not set(first) & set(second)
+    assert bob_client.get(url + "?history_page=2", **_htmx_to(target)).status_code == 404
