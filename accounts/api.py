@@ -6,7 +6,7 @@ signed-in session only (`session_only_auth`); a key on its own is no credential 
 
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
-from ninja import Router
+from ninja import Query, Router
 from ninja.decorators import decorate_view
 
 from accounts import selectors, services
@@ -24,6 +24,7 @@ from accounts.schemas import (
     MyInvitationOut,
     WorkspaceOut,
 )
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import Id
 
 router = Router(tags=["workspaces"])
@@ -39,10 +40,12 @@ def _visible_workspace(request, workspace_id: int) -> Workspace:
     )
 
 
-@router.get("/workspaces", response=list[WorkspaceOut])
-def workspaces_list(request):
+@router.get("/workspaces", response=paged(WorkspaceOut))
+def workspaces_list(request, page: Query[PageQuery]):
+    """The caller's workspaces, by name, each with the caller's role."""
     roles = dict(Membership.objects.filter(user=request.user).values_list("workspace_id", "role"))
-    return [_workspace_out(w, roles[w.pk]) for w in visible_workspaces(request)]
+    workspaces = visible_workspaces(request).order_by("name", "pk")
+    return paginate(request, workspaces, page, to_out=lambda w: _workspace_out(w, roles[w.pk]))
 
 
 @router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
@@ -81,10 +84,12 @@ def _invitation_out(invitation: Invitation) -> dict:
     }
 
 
-@router.get("/workspaces/{workspace_id}/members", response=list[MemberOut])
-def members_list(request, workspace_id: Id):
+@router.get("/workspaces/{workspace_id}/members", response=paged(MemberOut))
+def members_list(request, workspace_id: Id, page: Query[PageQuery]):
+    """The workspace's members, by username."""
     workspace = _visible_workspace(request, workspace_id)
-    return [_member_out(m) for m in selectors.member_list(workspace=workspace)]
+    members = selectors.member_list(workspace=workspace).order_by("user__username", "pk")
+    return paginate(request, members, page, to_out=_member_out)
 
 
 @router.post("/workspaces/{workspace_id}/members", response={201: InvitationOut})
@@ -124,13 +129,13 @@ def members_delete(request, workspace_id: Id, member_id: Id):
     return 204, None
 
 
-@router.get("/workspaces/{workspace_id}/invitations", response=list[InvitationOut])
-def workspace_invitations_list(request, workspace_id: Id):
-    """The workspace's pending invitations (owners and admins)."""
+@router.get("/workspaces/{workspace_id}/invitations", response=paged(InvitationOut))
+def workspace_invitations_list(request, workspace_id: Id, page: Query[PageQuery]):
+    """The workspace's pending invitations, newest first (owners and admins)."""
     workspace = _visible_workspace(request, workspace_id)
     require(request, workspace, "manage_members")
     pending = selectors.invitation_list_for_workspace(workspace=workspace)
-    return [_invitation_out(i) for i in pending]
+    return paginate(request, pending.order_by("-created_at", "-id"), page, to_out=_invitation_out)
 
 
 @router.delete("/workspaces/{workspace_id}/invitations/{invitation_id}", response={204: None})
@@ -155,10 +160,11 @@ def _my_invitation_out(invitation: Invitation) -> dict:
     }
 
 
-@invitations_router.get("/invitations", response=list[MyInvitationOut])
-def invitations_list(request):
-    """Invitations addressed to the caller, waiting for an answer."""
-    return [_my_invitation_out(i) for i in selectors.invitation_list_pending(user=request.user)]
+@invitations_router.get("/invitations", response=paged(MyInvitationOut))
+def invitations_list(request, page: Query[PageQuery]):
+    """Invitations addressed to the caller, waiting for an answer, newest first."""
+    pending = selectors.invitation_list_pending(user=request.user).order_by("-created_at", "-id")
+    return paginate(request, pending, page, to_out=_my_invitation_out)
 
 
 @invitations_router.post("/invitations/{invitation_id}/accept", response=WorkspaceOut)
@@ -205,9 +211,11 @@ def api_keys_create(request, payload: ApiKeyIn):
     }
 
 
-@keys_router.get("/auth/api-keys", response=list[ApiKeyOut])
-def api_keys_list(request):
-    return list(ApiKey.objects.filter(user=request.user))
+@keys_router.get("/auth/api-keys", response=paged(ApiKeyOut))
+def api_keys_list(request, page: Query[PageQuery]):
+    """The caller's API keys (revoked ones too), newest first; never a token."""
+    keys = ApiKey.objects.filter(user=request.user).order_by("-created_at", "-id")
+    return paginate(request, keys, page)
 
 
 @keys_router.delete("/auth/api-keys/{key_id}", response={204: None})

@@ -27,6 +27,7 @@ from accounts.models import ApiKey, Membership, Role, Workspace
 from accounts.services.members import may_manage
 from engine.errors import StudioError
 from pycaret_studio.pages import show_error
+from pycaret_studio.pagination import page_of, template_for
 
 
 def signup(request):
@@ -75,24 +76,37 @@ def _members_context(request, workspace: Workspace, **extra) -> dict:
     managing = "manage_members" in permissions
     my_role = selectors.membership_role(workspace=workspace, user=request.user)
     grantable = [(v, label) for v, label in Role.choices if managing and may_manage(my_role, v)]
+    members = page_of(
+        request,
+        selectors.member_list(workspace=workspace).order_by("user__username", "pk"),
+        param="members_page",
+    )
     rows = [
         {
             "membership": m,
             "is_me": m.user_id == request.user.pk,
             "manageable": managing and m.user_id != request.user.pk and may_manage(my_role, m.role),
         }
-        for m in selectors.member_list(workspace=workspace)
+        for m in members.object_list
     ]
-    invitations = selectors.invitation_list_for_workspace(workspace=workspace) if managing else []
+    pending = selectors.invitation_list_for_workspace(workspace=workspace)
+    invitations = page_of(
+        request,
+        pending.order_by("-created_at", "-id") if managing else pending.none(),
+        param="invitations_page",
+    )
     add_form = extra.pop("add_form", None) or MemberAddForm()
     add_form.fields["role"].choices = grantable
     return {
         "workspace": workspace,
         "rows": rows,
+        "members_page": members,
         "permissions": permissions,
         "invitations": [
-            {"invitation": i, "cancellable": may_manage(my_role, i.role)} for i in invitations
+            {"invitation": i, "cancellable": may_manage(my_role, i.role)}
+            for i in invitations.object_list
         ],
+        "invitations_page": invitations,
         "add_form": add_form,
         "role_choices": grantable,
         **extra,
@@ -300,7 +314,12 @@ def invitation_decline(request, invitation_id: int):
 
 def _keys_context(request, **extra) -> dict:
     return {
-        "keys": ApiKey.objects.filter(user=request.user).select_related("workspace"),
+        "keys": page_of(
+            request,
+            ApiKey.objects.filter(user=request.user)
+            .select_related("workspace")
+            .order_by("-created_at", "-id"),
+        ),
         "form": ApiKeyForm(workspaces=visible_workspaces(request)),
         **extra,
     }
@@ -309,7 +328,9 @@ def _keys_context(request, **extra) -> dict:
 @never_cache  # a created key's plaintext is in this response: no cache may keep it
 @login_required
 def api_keys(request):
-    template = "accounts/api_keys.html#keys-panel" if request.htmx else "accounts/api_keys.html"
+    template = template_for(
+        request, "accounts/api_keys.html", fragments=("key-table",), default="keys-panel"
+    )
     if request.method == "POST":
         form = ApiKeyForm(request.POST, workspaces=visible_workspaces(request))
         if form.is_valid():

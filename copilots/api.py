@@ -6,6 +6,7 @@ from accounts.access import require
 from copilots import selectors
 from copilots.schemas import (
     AdviceOut,
+    ConsultationOut,
     ConsultationsQuery,
     DatasetIn,
     DeploymentIn,
@@ -14,6 +15,7 @@ from copilots.schemas import (
     RunIn,
 )
 from copilots.services import consult
+from pycaret_studio.pagination import paged, paginate
 
 router = Router(tags=["copilots"])
 
@@ -60,9 +62,9 @@ def analyze_drift(request, payload: DeploymentIn):
     return _advise(request, type="drift_analysis", obj=deployment)
 
 
-@router.get("/consultations", response=list[AdviceOut], exclude_none=True)
+@router.get("/consultations", response=paged(ConsultationOut))
 def consultations(request, query: Query[ConsultationsQuery]):
-    """Past consultations in the caller's workspaces, newest first."""
+    """Past consultations in the caller's workspaces, newest first (filters narrow them)."""
     found = selectors.consultation_list(
         request=request,
         run_id=query.run_id,
@@ -70,6 +72,5 @@ def consultations(request, query: Query[ConsultationsQuery]):
         dataset_id=query.dataset_id,
         deployment_id=query.deployment_id,
         type=query.type,
-        limit=query.limit,
     )
-    return [selectors.envelope(c) for c in found]
+    return paginate(request, found, query, to_out=selectors.envelope)

@@ -4,8 +4,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import model_serializer
 
 from copilots.models import ConsultationType
+from pycaret_studio.pagination import PageQuery
 from pycaret_studio.schemas import Id
 
 
@@ -60,10 +62,24 @@ class AdviceOut(Schema):
     created_at: datetime
 
 
-class ConsultationsQuery(Schema):
+class ConsultationsQuery(PageQuery):
     run_id: Id | None = None
     pipeline_id: Id | None = None
     dataset_id: Id | None = None
     deployment_id: Id | None = None
     type: ConsultationType | None = None
-    limit: int = Field(50, ge=1, le=200)
+
+
+class ConsultationOut(AdviceOut):
+    """A past consultation in a list: the advice envelope, its optional keys only where they
+    apply (the list's own `next` stays, null on the last page)."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_optional_keys(self, handler):
+        body = handler(self)
+        return {k: v for k, v in body.items() if v is not None or k not in OPTIONAL_KEYS}
+
+
+OPTIONAL_KEYS = frozenset(
+    name for name, field in AdviceOut.model_fields.items() if not field.is_required()
+)

@@ -14,7 +14,6 @@ from engine.models import Deployment
 logger = logging.getLogger(__name__)
 
 ENVELOPE_OPTIONAL = ("suggested_config", "verdict", "category", "risks", "notes")
-LIST_MAX = 200
 
 
 def dataset_for(*, request, dataset_id):
@@ -73,8 +72,8 @@ def consultation_list(
     dataset_id: int | None = None,
     deployment_id: int | None = None,
     type: str | None = None,
-    limit: int = 50,
 ) -> QuerySet[Consultation]:
+    """The caller's consultations, newest first, with the filters given."""
     consultations = scoped(request, Consultation.objects.all())
     filters = {
         "run_id": run_id,
@@ -84,9 +83,7 @@ def consultation_list(
         "type": type,
     }
     consultations = consultations.filter(**{k: v for k, v in filters.items() if v is not None})
-    return consultations.select_related("created_by").order_by("-created_at", "-id")[
-        : max(1, min(limit, LIST_MAX))
-    ]
+    return consultations.select_related("created_by").order_by("-created_at", "-id")
 
 
 # For the pages: the object has already been access-checked by the page that shows it.

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_workspaces_lists_mine_with_role(alice_client, alice, bob):
     response = alice_client.get("/api/v1/workspaces")
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["items"] == [
         {
             "id": workspace_of(alice).pk,
             "name": "alice's workspace",
@@ -19,6 +19,7 @@ def test_workspaces_lists_mine_with_role(alice_client, alice, bob):
             "role": "owner",
         }
     ]
+    assert response.json()["count"] == 1 and response.json()["next"] is None
 
 
 def test_bob_gets_404_on_alices_workspace(bob_client, alice):

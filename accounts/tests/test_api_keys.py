@@ -50,8 +50,8 @@ def test_create_returns_the_plaintext_once_and_list_never_shows_it(alice_client)
     assert body["scopes"] == ["read", "train"]
     listing = alice_client.get("/api/v1/auth/api-keys")
     assert token not in listing.content.decode()
-    assert listing.json()[0]["prefix"] == token[:12]
-    assert listing.json()[0]["status"] == "active"
+    assert listing.json()["items"][0]["prefix"] == token[:12]
+    assert listing.json()["items"][0]["status"] == "active"
     stored = ApiKey.objects.get(pk=body["id"])
     assert token not in (stored.key_hash, stored.prefix) and len(stored.key_hash) == 64
 
@@ -59,7 +59,9 @@ def test_create_returns_the_plaintext_once_and_list_never_shows_it(alice_client)
 def test_list_is_scoped_to_its_user(alice_client, bob_client):
     create_key(alice_client, name="alice-key")
     create_key(bob_client, name="bob-key")
-    assert [k["name"] for k in alice_client.get("/api/v1/auth/api-keys").json()] == ["alice-key"]
+    assert [k["name"] for k in alice_client.get("/api/v1/auth/api-keys").json()["items"]] == [
+        "alice-key"
+    ]
 
 
 def test_revoke_is_soft(alice_client):
@@ -67,7 +69,7 @@ def test_revoke_is_soft(alice_client):
     assert alice_client.delete(f"/api/v1/auth/api-keys/{key_id}").status_code == 204
     key = ApiKey.objects.get(pk=key_id)
     assert key.revoked_at is not None
-    assert alice_client.get("/api/v1/auth/api-keys").json()[0]["status"] == "revoked"
+    assert alice_client.get("/api/v1/auth/api-keys").json()["items"][0]["status"] == "revoked"
 
 
 def test_bob_cannot_revoke_alices_key(alice_client, bob_client):
@@ -80,7 +82,7 @@ def test_expiry_round_trips(alice_client):
     body = create_key(alice_client, expires_in_days=7).json()
     expires = ApiKey.objects.get(pk=body["id"]).expires_at
     assert abs((expires - timezone.now()) - timedelta(days=7)) < timedelta(minutes=1)
-    listed = alice_client.get("/api/v1/auth/api-keys").json()[0]
+    listed = alice_client.get("/api/v1/auth/api-keys").json()["items"][0]
     assert listed["expires_at"].startswith(expires.strftime("%Y-%m-%d"))
 
 
@@ -153,7 +155,7 @@ def test_a_workspace_bound_key_sees_only_that_workspace(client, alice):
     personal = workspace_of(alice)
     team = workspace_create(name="Team", owner=alice)
     _, token = api_key_create(user=alice, name="team", workspace=team)
-    listed = client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY=token).json()
+    listed = client.get("/api/v1/workspaces", HTTP_X_PYCARET_KEY=token).json()["items"]
     assert [w["id"] for w in listed] == [team.pk]
     response = client.get(f"/api/v1/workspaces/{personal.pk}", HTTP_X_PYCARET_KEY=token)
     assert response.status_code == 404

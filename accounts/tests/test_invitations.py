@@ -33,7 +33,7 @@ def test_adding_someone_invites_them_and_they_see_nothing_until_they_accept(
     assert not is_member(team, charlie)
     client = login_client(charlie)
     assert client.get(f"/api/v1/workspaces/{team.pk}").status_code == 404
-    assert team.pk not in [w["id"] for w in client.get("/api/v1/workspaces").json()]
+    assert team.pk not in [w["id"] for w in client.get("/api/v1/workspaces").json()["items"]]
     assert client.get(f"/api/v1/projects?workspace_id={team.pk}").status_code == 404
     event = AuditEvent.objects.get(action="invitation.created")
     assert (event.workspace, event.actor, event.metadata) == (
@@ -73,7 +73,7 @@ def test_the_invitee_accepts_through_the_api(alice, charlie):
     team = workspace_of(alice)
     invite(login_client(alice), team, role="viewer", username="charlie")
     client = login_client(charlie)
-    listed = client.get("/api/v1/invitations").json()
+    listed = client.get("/api/v1/invitations").json()["items"]
     assert [(i["workspace"]["name"], i["role"], i["invited_by"]) for i in listed] == [
         ("alice's workspace", "viewer", "alice")
     ]
@@ -82,7 +82,7 @@ def test_the_invitee_accepts_through_the_api(alice, charlie):
     assert (accepted.json()["id"], accepted.json()["role"]) == (team.pk, "viewer")
     assert Membership.objects.get(workspace=team, user=charlie).role == Role.VIEWER
     assert client.get(f"/api/v1/workspaces/{team.pk}").status_code == 200
-    assert client.get("/api/v1/invitations").json() == []
+    assert client.get("/api/v1/invitations").json()["items"] == []
     again = client.post(f"/api/v1/invitations/{listed[0]['id']}/accept")
     assert again.status_code == 409
     assert AuditEvent.objects.filter(action="invitation.accepted", actor=charlie).count() == 1
@@ -92,7 +92,7 @@ def test_the_invitee_declines_through_the_api(alice, charlie):
     team = workspace_of(alice)
     invite(login_client(alice), team, username="charlie")
     client = login_client(charlie)
-    invitation_id = client.get("/api/v1/invitations").json()[0]["id"]
+    invitation_id = client.get("/api/v1/invitations").json()["items"][0]["id"]
     assert client.post(f"/api/v1/invitations/{invitation_id}/decline").status_code == 204
     assert not is_member(team, charlie)
     assert Invitation.objects.get(pk=invitation_id).status == "declined"
@@ -104,7 +104,7 @@ def test_someone_elses_invitation_is_a_404(alice, bob, charlie):
     invite(login_client(alice), workspace_of(alice), username="charlie")
     invitation = Invitation.objects.get(invitee=charlie)
     client = login_client(bob)
-    assert client.get("/api/v1/invitations").json() == []
+    assert client.get("/api/v1/invitations").json()["items"] == []
     assert client.post(f"/api/v1/invitations/{invitation.pk}/accept").status_code == 404
     assert client.post(f"/api/v1/invitations/{invitation.pk}/decline").status_code == 404
     assert not is_member(workspace_of(alice), bob)
@@ -130,7 +130,7 @@ def test_an_email_matches_only_when_exactly_one_user_has_it(alice):
     invitation = Invitation.objects.get(identifier="twin@example.com")
     assert invitation.invitee is None
     for twin in twins:
-        assert login_client(twin).get("/api/v1/invitations").json() == []
+        assert login_client(twin).get("/api/v1/invitations").json()["items"] == []
 
 
 def test_a_username_shaped_like_an_email_never_catches_anothers_invitation(alice):
@@ -139,7 +139,7 @@ def test_a_username_shaped_like_an_email_never_catches_anothers_invitation(alice
     squatter = User.objects.create_user(username="vic@corp.example", password=PASSWORD)
     invite(login_client(alice), workspace_of(alice), email="vic@corp.example")
     assert Invitation.objects.get().invitee == victim
-    assert login_client(squatter).get("/api/v1/invitations").json() == []
+    assert login_client(squatter).get("/api/v1/invitations").json()["items"] == []
 
 
 def test_a_username_matches_exactly(alice, charlie):
@@ -159,7 +159,7 @@ def test_a_new_invitation_to_the_same_name_replaces_the_old(alice_client, alice,
     team = workspace_of(alice)
     invite(alice_client, team, role="viewer", username="charlie")
     invite(alice_client, team, role="member", username="charlie")
-    pending = login_client(charlie).get("/api/v1/invitations").json()
+    pending = login_client(charlie).get("/api/v1/invitations").json()["items"]
     assert [i["role"] for i in pending] == ["member"]
 
 
@@ -303,7 +303,7 @@ def test_an_admin_cannot_cancel_an_owners_invitation(alice, bob, charlie):
 def test_pending_invitations_in_the_api_are_for_managers_only(alice_client, alice, bob):
     team = workspace_of(alice)
     invite(alice_client, team, username="nobody")
-    listed = alice_client.get(f"/api/v1/workspaces/{team.pk}/invitations").json()
+    listed = alice_client.get(f"/api/v1/workspaces/{team.pk}/invitations").json()["items"]
     assert [i["identifier"] for i in listed] == ["nobody"]
     add_member(team, bob, Role.MEMBER)
     assert login_client(bob).get(f"/api/v1/workspaces/{team.pk}/invitations").status_code == 403

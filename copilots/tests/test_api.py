@@ -170,22 +170,22 @@ def test_consultations_list_filters_and_scopes(alice_client, bob_client, experim
     post(alice_client, "debug-run", {"run_id": failed.pk})
     post(alice_client, "explain-run", {"run_id": succeeded.pk})
     post(alice_client, "analyze-dataset", {"dataset_id": experiment.dataset_id})
-    listed = alice_client.get("/api/v1/llm/consultations").json()
+    listed = alice_client.get("/api/v1/llm/consultations").json()["items"]
     assert [c["type"] for c in listed] == [
         "dataset_analysis",
         "run_explanation",
         "failure_debugging",
     ]
-    by_run = alice_client.get(f"/api/v1/llm/consultations?run_id={failed.pk}").json()
+    by_run = alice_client.get(f"/api/v1/llm/consultations?run_id={failed.pk}").json()["items"]
     assert [c["type"] for c in by_run] == ["failure_debugging"]
-    by_type = alice_client.get("/api/v1/llm/consultations?type=run_explanation").json()
+    by_type = alice_client.get("/api/v1/llm/consultations?type=run_explanation").json()["items"]
     assert [c["type"] for c in by_type] == ["run_explanation"]
     by_dataset = alice_client.get(
         f"/api/v1/llm/consultations?dataset_id={experiment.dataset_id}"
-    ).json()
+    ).json()["items"]
     assert [c["type"] for c in by_dataset] == ["dataset_analysis"]
-    assert bob_client.get("/api/v1/llm/consultations").json() == []
-    assert bob_client.get(f"/api/v1/llm/consultations?run_id={failed.pk}").json() == []
+    assert bob_client.get("/api/v1/llm/consultations").json()["items"] == []
+    assert bob_client.get(f"/api/v1/llm/consultations?run_id={failed.pk}").json()["items"] == []
 
 
 def test_api_key_with_read_scope_can_consult(alice, experiment, client):

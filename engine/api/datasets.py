@@ -1,6 +1,6 @@
 """API routes for datasets: upload (multipart) and the profile."""
 
-from ninja import File, Form, Router
+from ninja import File, Form, Query, Router
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
@@ -9,6 +9,7 @@ from engine.schemas.datasets import DatasetDetail, DatasetOut
 from engine.selectors.datasets import dataset_get, dataset_list
 from engine.selectors.projects import project_get
 from engine.services import archive, datasets
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import LONG_NAME_MAX, Id, Text
 
 router = Router(tags=["datasets"])
@@ -35,11 +36,12 @@ def datasets_upload(
     return 201, dataset
 
 
-@router.get("/projects/{project_id}/datasets", response=list[DatasetOut])
-def datasets_list(request, project_id: Id, archived: bool = False):
-    """The project's datasets; archived ones too with ?archived=true."""
+@router.get("/projects/{project_id}/datasets", response=paged(DatasetOut))
+def datasets_list(request, project_id: Id, page: Query[PageQuery], archived: bool = False):
+    """The project's datasets, newest first; archived ones too with ?archived=true."""
     project = project_get(request=request, project_id=project_id)
-    return dataset_list(project=project, archived=archived)
+    datasets = dataset_list(project=project, archived=archived).order_by("-created_at", "-id")
+    return paginate(request, datasets, page)
 
 
 @router.get("/datasets/{dataset_id}", response=DatasetDetail)

@@ -1,6 +1,6 @@
 """API routes for deployments: deploy, predict, drift, history, rollback, batch scoring."""
 
-from ninja import File, Router
+from ninja import File, Query, Router
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
@@ -22,13 +22,14 @@ from engine.selectors.deployments import (
     deployment_drift_report,
     deployment_get,
     deployment_get_cached,
-    deployment_history,
     deployment_list,
+    deployment_revisions,
     deployment_stats,
 )
 from engine.selectors.pipelines import pipeline_get
 from engine.selectors.projects import project_get
 from engine.services import batches, deployments, predictions
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import Id, SlugPath
 
 router = Router(tags=["deployments"])
@@ -52,11 +53,13 @@ def pipelines_deploy(request, pipeline_id: Id, payload: DeployIn):
     return 201, deployment
 
 
-@router.get("/projects/{project_id}/deployments", response=list[DeploymentOut])
-def deployments_list(request, project_id: Id):
+@router.get("/projects/{project_id}/deployments", response=paged(DeploymentOut))
+def deployments_list(request, project_id: Id, page: Query[PageQuery]):
+    """The project's deployments, last updated first."""
     project = project_get(request=request, project_id=project_id)
     require(request, project.workspace, "read")
-    return deployment_list(project=project)
+    deployments = deployment_list(project=project).order_by("-updated_at", "-id")
+    return paginate(request, deployments, page)
 
 
 @router.get("/deployments/{slug}", response=DeploymentOut)
@@ -119,11 +122,12 @@ def deployments_stats(request, slug: SlugPath):
     return deployment_stats(deployment=deployment)
 
 
-@router.get("/deployments/{slug}/history", response=list[RevisionOut])
-def deployments_history(request, slug: SlugPath):
+@router.get("/deployments/{slug}/history", response=paged(RevisionOut))
+def deployments_history(request, slug: SlugPath, page: Query[PageQuery]):
+    """The deployment's revisions (deploys, rollbacks, ...), newest first."""
     deployment = deployment_get(request=request, slug=slug)
     require(request, deployment.project.workspace, "read")
-    return deployment_history(deployment=deployment)
+    return paginate(request, deployment_revisions(deployment=deployment), page)
 
 
 @router.post("/deployments/{slug}/rollback", response=DeploymentOut)

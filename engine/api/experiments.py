@@ -1,12 +1,13 @@
 """API routes for experiments."""
 
-from ninja import Router
+from ninja import Query, Router
 
 from engine.schemas.experiments import ExperimentIn, ExperimentOut, ExperimentPatch
 from engine.selectors.datasets import dataset_get
 from engine.selectors.experiments import experiment_get, experiment_list
 from engine.selectors.projects import project_get
 from engine.services import archive, experiments
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import Id
 
 router = Router(tags=["experiments"])
@@ -29,11 +30,12 @@ def experiments_create(request, project_id: Id, payload: ExperimentIn):
     return 201, experiment
 
 
-@router.get("/projects/{project_id}/experiments", response=list[ExperimentOut])
-def experiments_list(request, project_id: Id, archived: bool = False):
-    """The project's experiments; archived ones too with ?archived=true."""
+@router.get("/projects/{project_id}/experiments", response=paged(ExperimentOut))
+def experiments_list(request, project_id: Id, page: Query[PageQuery], archived: bool = False):
+    """The project's experiments, newest first; archived ones too with ?archived=true."""
     project = project_get(request=request, project_id=project_id)
-    return experiment_list(project=project, archived=archived)
+    experiments = experiment_list(project=project, archived=archived)
+    return paginate(request, experiments.order_by("-created_at", "-id"), page)
 
 
 @router.get("/experiments/{experiment_id}", response=ExperimentOut)

@@ -1,6 +1,6 @@
 """API routes for pipelines: promote a run, read a pipeline, list a project's pipelines."""
 
-from ninja import Router
+from ninja import Query, Router
 
 from accounts.access import require
 from engine.schemas.pipelines import PipelineOut, PromoteIn
@@ -8,6 +8,7 @@ from engine.selectors.pipelines import pipeline_get, pipeline_list
 from engine.selectors.projects import project_get
 from engine.selectors.runs import run_get
 from engine.services import pipelines
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import Id
 
 router = Router(tags=["pipelines"])
@@ -30,8 +31,10 @@ def pipelines_get(request, pipeline_id: Id):
     return pipeline
 
 
-@router.get("/projects/{project_id}/pipelines", response=list[PipelineOut])
-def pipelines_list(request, project_id: Id):
+@router.get("/projects/{project_id}/pipelines", response=paged(PipelineOut))
+def pipelines_list(request, project_id: Id, page: Query[PageQuery]):
+    """The project's pipelines, by name, newest version first."""
     project = project_get(request=request, project_id=project_id)
     require(request, project.workspace, "read")
-    return pipeline_list(project=project)
+    pipelines = pipeline_list(project=project).order_by("name", "-version", "-id")
+    return paginate(request, pipelines, page)

@@ -1,6 +1,6 @@
 """API routes for projects."""
 
-from ninja import Router
+from ninja import Query, Router
 
 from accounts.access import get_scoped_or_404
 from accounts.models import Workspace
@@ -9,6 +9,7 @@ from engine.errors import InvalidInput
 from engine.schemas.projects import ProjectIn, ProjectOut, ProjectPatch
 from engine.selectors.projects import project_get, project_list
 from engine.services import projects
+from pycaret_studio.pagination import PageQuery, paged, paginate
 from pycaret_studio.schemas import Id
 
 router = Router(tags=["projects"])
@@ -26,14 +27,16 @@ def _workspace_for_create(request, workspace_id: int | None) -> Workspace:
     return workspace
 
 
-@router.get("/projects", response=list[ProjectOut])
-def projects_list(request, workspace_id: Id | None = None):
+@router.get("/projects", response=paged(ProjectOut))
+def projects_list(request, page: Query[PageQuery], workspace_id: Id | None = None):
+    """The caller's projects (of one workspace with ?workspace_id=), last updated first."""
     workspace = None
     if workspace_id is not None:
         workspace = get_scoped_or_404(
             request, Workspace.objects.all(), workspace_field="pk", pk=workspace_id
         )
-    return project_list(request=request, workspace=workspace)
+    projects = project_list(request=request, workspace=workspace).order_by("-updated_at", "-id")
+    return paginate(request, projects, page)
 
 
 @router.post("/projects", response={201: ProjectOut})

@@ -7,16 +7,22 @@ from engine import downloads
 from engine.schemas.runs import CompareOut, RunEventOut, RunIn, RunOut
 from engine.selectors.comparisons import COMPARE_MAX, COMPARE_MIN, compare_ids, run_compare
 from engine.selectors.experiments import experiment_get
-from engine.selectors.runs import EVENTS_MAX, run_events, run_get, run_list
+from engine.selectors.runs import run_events, run_get, run_list
 from engine.services import archive, runs
+from pycaret_studio.pagination import LIMIT_MAX, PageQuery, page_url, paged, paginate
 from pycaret_studio.schemas import Count, Id, PlotName
 
 router = Router(tags=["runs"])
 
 
 class EventsQuery(Schema):
-    after: Count = 0
-    limit: Count = Field(EVENTS_MAX, description=f"At most {EVENTS_MAX} (more reads as that).")
+    after: Count = Field(0, description="Only events with a sequence number above this one.")
+    limit: int = Field(
+        LIMIT_MAX,
+        ge=1,
+        le=LIMIT_MAX,
+        description=f"How many events: 1 to {LIMIT_MAX} (default {LIMIT_MAX}); more is a 422.",
+    )
 
 
 @router.post("/experiments/{experiment_id}/runs", response={202: RunOut})
@@ -28,12 +34,12 @@ def runs_submit(request, experiment_id: Id, payload: RunIn):
     return 202, run
 
 
-@router.get("/experiments/{experiment_id}/runs", response=list[RunOut])
-def runs_list(request, experiment_id: Id, archived: bool = False):
-    """The experiment's runs; archived ones too with ?archived=true."""
+@router.get("/experiments/{experiment_id}/runs", response=paged(RunOut))
+def runs_list(request, experiment_id: Id, page: Query[PageQuery], archived: bool = False):
+    """The experiment's runs, newest first; archived ones too with ?archived=true."""
     experiment = experiment_get(request=request, experiment_id=experiment_id)
     require(request, experiment.project.workspace, "read")
-    return run_list(experiment=experiment, archived=archived)
+    return paginate(request, run_list(experiment=experiment, archived=archived), page)
 
 
 class CompareQuery(Schema):
@@ -62,11 +68,21 @@ def runs_get(request, run_id: Id):
     return run
 
 
-@router.get("/runs/{run_id}/events", response=list[RunEventOut])
+@router.get("/runs/{run_id}/events", response=paged(RunEventOut))
 def runs_events(request, run_id: Id, query: Query[EventsQuery]):
+    """The run's events oldest first, paged by cursor: `next` reads on with `?after=` the
+    last sequence number of this page. `count` is every event the run has. While the run is
+    active, `next` is null once the newest event is read: poll with `?after=` the last `seq`."""
     run = run_get(request=request, run_id=run_id)
     require(request, run.experiment.project.workspace, "read")
-    return run_events(run=run, after=query.after, limit=query.limit)
+    events = list(run_events(run=run, after=query.after, limit=query.limit + 1))
+    more = len(events) > query.limit
+    events = events[: query.limit]
+    return {
+        "items": events,
+        "count": run.events.count(),
+        "next": page_url(request, after=events[-1].seq, limit=query.limit) if more else None,
+    }
 
 
 @router.post("/runs/{run_id}/cancel", response=RunOut)

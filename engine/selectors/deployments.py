@@ -81,11 +81,10 @@ def deployment_list_for_pipeline(*, pipeline: Pipeline) -> QuerySet[Deployment]:
     return pipeline.deployments.all()
 
 
-def deployment_history(*, deployment: Deployment, limit: int = 50) -> list[DeploymentRevision]:
-    return list(
-        deployment.revisions.select_related("pipeline", "created_by").order_by(
-            "-created_at", "-id"
-        )[:limit]
+def deployment_revisions(*, deployment: Deployment) -> QuerySet[DeploymentRevision]:
+    """The deployment's revisions, newest first (on the deploymentrevision index)."""
+    return deployment.revisions.select_related("pipeline", "created_by").order_by(
+        "-created_at", "-id"
     )
 
 

@@ -10,28 +10,28 @@ from accounts.models import Workspace
 from engine.models import Dataset, Experiment, Project
 
 
-def _count_of(model) -> Subquery:
-    """How many `model` rows point at the outer project: a correlated count read through the
-    foreign key's index, one per listed project, instead of joining every child row."""
-    counted = (
-        model.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Subquery(counted, output_field=IntegerField())
-
-
 def project_list(*, request, workspace: Workspace | None = None) -> QuerySet[Project]:
-    """The caller's projects, in one workspace or all visible ones, with their counts."""
+    """The caller's projects, in one workspace or all visible ones, with their counts.
+
+    Each count is a correlated subquery on its foreign-key index, so a page of projects costs
+    the same whatever the projects hold (a join of both would multiply their rows)."""
     projects = scoped(request, Project.objects.all())
     if workspace is not None:
         projects = projects.filter(workspace=workspace)
     return projects.select_related("workspace").annotate(
-        n_datasets=Coalesce(_count_of(Dataset), 0),
-        n_experiments=Coalesce(_count_of(Experiment), 0),
+        n_datasets=_count_of(Dataset), n_experiments=_count_of(Experiment)
     )
+
+
+def _count_of(model) -> Coalesce:
+    rows = (
+        model.objects.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def project_get(*, request, project_id) -> Project:

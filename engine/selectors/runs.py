@@ -12,7 +12,7 @@ from engine.models import Experiment, Run, RunEvent
 from engine.selectors import VIA_EXPERIMENT
 from engine.storage import run_file
 
-EVENTS_MAX = 1000
+EVENTS_MAX = 1000  # the most one read returns (the API asks for at most 201)
 
 
 def run_get(*, request, run_id) -> Run:

@@ -354,3 +354,29 @@ def scale_seed(*, user, workspace, runs: int = DEFAULT_RUNS, seed: int = 15) -> 
         ],
     )
     return sizes
+
+
+def analyze_seeded_tables() -> None:
+    """Refresh PostgreSQL's planner statistics of the tables just filled. Until autovacuum's
+    ANALYZE comes round, the planner believes them nearly empty and picks nested loops over
+    every run: the runs page's newest 25 took 125 ms at 10,000 runs instead of 1.3 ms."""
+    from django.apps import apps
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    names = [
+        "engine.Project",
+        "engine.Dataset",
+        "engine.Experiment",
+        "engine.Run",
+        "engine.RunEvent",
+        "engine.Pipeline",
+        "engine.Deployment",
+        "engine.DeploymentRevision",
+        "engine.PredictionRequest",
+        "copilots.Consultation",
+    ]
+    tables = ", ".join(connection.ops.quote_name(apps.get_model(n)._meta.db_table) for n in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -139,8 +139,9 @@ def test_the_api_lists_hide_archived_items_unless_asked(alice_client, experiment
         f"/api/v1/projects/{project.pk}/datasets": experiment.dataset_id,
     }
     for url, pk in lists.items():
-        assert alice_client.get(url).json() == [], url
-        assert [item["id"] for item in alice_client.get(url + "?archived=true").json()] == [pk]
+        assert alice_client.get(url).json() == {"items": [], "count": 0, "next": None}, url
+        listed = alice_client.get(url + "?archived=true").json()["items"]
+        assert [item["id"] for item in listed] == [pk]
     restored = api(alice_client, "post", f"/api/v1/runs/{run.pk}/restore")
     assert restored.status_code == 200 and restored.json()["archived_at"] is None
     assert AuditEvent.objects.filter(action="run.restored").exists()

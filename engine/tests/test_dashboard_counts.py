@@ -46,7 +46,7 @@ def test_the_dashboard_counts_datasets_and_experiments_per_project(alice_client,
     fragment = alice_client.get("/", **HTMX)
     assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
     assert counts_in(fragment.content.decode())["Busy"] == (3, 2)
-    api = {p["name"]: p for p in alice_client.get("/api/v1/projects").json()}
+    api = {p["name"]: p for p in alice_client.get("/api/v1/projects").json()["items"]}
     assert (api["Busy"]["n_datasets"], api["Busy"]["n_experiments"]) == (3, 2)
 
 

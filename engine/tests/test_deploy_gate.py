@@ -54,7 +54,9 @@ def test_an_unreviewed_pipeline_needs_a_confirmation_naming_the_checks(alice_cli
     assert deployed.status_code == 201
     revision = DeploymentRevision.objects.get()
     assert revision.warning.startswith("Cancer screening v1 has not been reviewed")
-    history = alice_client.get(f"/api/v1/deployments/{deployed.json()['slug']}/history").json()
+    history = alice_client.get(f"/api/v1/deployments/{deployed.json()['slug']}/history").json()[
+        "items"
+    ]
     assert history[0]["warning"] == revision.warning
     created = AuditEvent.objects.get(action="deployment.created")
     assert created.metadata["over_warning"] is True
@@ -66,7 +68,9 @@ def test_an_approved_pipeline_deploys_as_before(alice, alice_client, pipeline):
     deployed = deploy(alice_client, pipeline)  # an existing client's request, unchanged
     assert deployed.status_code == 201
     assert DeploymentRevision.objects.get().warning == ""
-    history = alice_client.get(f"/api/v1/deployments/{deployed.json()['slug']}/history").json()
+    history = alice_client.get(f"/api/v1/deployments/{deployed.json()['slug']}/history").json()[
+        "items"
+    ]
     assert history[0]["warning"] is None
 
 

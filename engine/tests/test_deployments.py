@@ -305,7 +305,7 @@ def test_a_deactivated_deployment_answers_409_until_activated(alice_client, depl
     assert predict(alice_client, deployment.slug, rows(1)).status_code == 200
     actions = [
         r["action"]
-        for r in alice_client.get(f"/api/v1/deployments/{deployment.slug}/history").json()
+        for r in alice_client.get(f"/api/v1/deployments/{deployment.slug}/history").json()["items"]
     ]
     assert actions == ["activate", "deactivate", "deploy"]
 

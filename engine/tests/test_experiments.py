@@ -176,7 +176,7 @@ def test_a_valid_experiment_keeps_only_the_options_given(alice_client, project, 
     assert body["n_runs"] == 0
     again = alice_client.get(f"/api/v1/experiments/{body['id']}").json()
     assert again == body
-    listed = alice_client.get(f"/api/v1/projects/{project.pk}/experiments").json()
+    listed = alice_client.get(f"/api/v1/projects/{project.pk}/experiments").json()["items"]
     assert [e["id"] for e in listed] == [body["id"]]
 
 

@@ -114,7 +114,7 @@ def test_get_and_list_pipelines(alice, alice_client, run):
     assert body["id"] == pipeline.pk and body["promoted_by"] == "alice"
     assert body["url"] == reverse("pipeline_detail", args=[pipeline.pk])
     assert len(body["feature_schema"]) == 30
-    listed = alice_client.get(f"/api/v1/projects/{pipeline.project_id}/pipelines").json()
+    listed = alice_client.get(f"/api/v1/projects/{pipeline.project_id}/pipelines").json()["items"]
     assert [p["id"] for p in listed] == [pipeline.pk]
 
 

@@ -265,7 +265,7 @@ def test_api_blank_name_is_422(alice_client):
 def test_api_list_get_rename_delete(alice_client, alice, bob):
     project = make_project(alice, "Churn")
     make_project(bob, "Bob's own")
-    listed = alice_client.get("/api/v1/projects").json()
+    listed = alice_client.get("/api/v1/projects").json()["items"]
     assert [p["name"] for p in listed] == ["Churn"]
     assert alice_client.get(f"/api/v1/projects/{project.pk}").json()["name"] == "Churn"
     renamed = alice_client.patch(
@@ -297,7 +297,7 @@ def test_bob_gets_404_on_alices_projects(bob_client, alice):
     assert bob_client.get(url).status_code == 404
     assert bob_client.patch(url, {"name": "Mine"}, "application/json").status_code == 404
     assert bob_client.delete(url).status_code == 404
-    assert bob_client.get("/api/v1/projects").json() == []
+    assert bob_client.get("/api/v1/projects").json()["items"] == []
     create = bob_client.post(
         "/api/v1/projects",
         {"name": "Sneaky", "workspace_id": workspace_of(alice).pk},

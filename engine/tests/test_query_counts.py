@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from accounts.tests.factories import login_client
-from engine.models import Deployment, Experiment, Pipeline, Project, Run
+from engine.models import Dataset, Deployment, Experiment, Pipeline, Project, Run
 from engine.tests.factories import HTMX
 
 SMALL, LARGE = 100, 10_000
@@ -29,9 +29,11 @@ def _targets(username: str) -> dict:
     run = Run.objects.filter(experiment=experiment, status="succeeded").order_by("pk").first()
     pipeline = Pipeline.objects.filter(project=project).order_by("pk").first()
     deployment = Deployment.objects.filter(project=project).order_by("pk").first()
+    dataset = Dataset.objects.filter(project=project).order_by("pk").first()
     return {
         "user": user,
         "workspace": workspace.pk,
+        "dataset": dataset.pk,
         "project": project.pk,
         "experiment": experiment.pk,
         "run": run.pk,
@@ -56,10 +58,11 @@ def sizes(django_db_setup, django_db_blocker):
 
 
 # (name, url template, htmx?, pinned queries) of every main page and every API list route. The
-# pinned number includes the session and user lookups of a signed-in request.
+# pinned number includes the session and user lookups of a signed-in request. `htmx` is False,
+# True (the page's default fragment) or the id of the list an htmx pager swaps.
 PAGES = [
-    ("dashboard", "/", False, 8),
-    ("project", "/projects/{project}/", False, 12),
+    ("dashboard", "/", False, 9),
+    ("project", "/projects/{project}/", False, 14),
     ("experiment", "/experiments/{experiment}/", False, 13),
     ("experiment runs table", "/experiments/{experiment}/runs/", True, 8),
     ("runs table sorted by metric", "/experiments/{experiment}/runs/?sort=Accuracy", True, 8),
@@ -70,24 +73,61 @@ PAGES = [
         9,
     ),
     ("run", "/runs/{run}/", False, 13),
-    ("pipelines of project", "/projects/{project}/pipelines/", False, 7),
-    ("pipeline", "/pipelines/{pipeline}/", False, 11),
-    ("deployment", "/deployments/{slug}/", False, 23),
+    ("pipelines of project", "/projects/{project}/pipelines/", False, 9),
+    ("pipeline", "/pipelines/{pipeline}/", False, 12),
+    ("deployment", "/deployments/{slug}/", False, 24),
+    (
+        "deployment history page 2",
+        "/deployments/{slug}/?history_page=2",
+        "deployment-history-list",
+        24,
+    ),
     ("runs page", "/runs/", False, 6),
     ("deployments page", "/deployments/", False, 6),
     ("search", "/search/?q=model", False, 10),
-    ("api projects", "/api/v1/projects", False, 3),
-    ("api datasets", "/api/v1/projects/{project}/datasets", False, 4),
-    ("api experiments", "/api/v1/projects/{project}/experiments", False, 4),
-    ("api runs", "/api/v1/experiments/{experiment}/runs", False, 5),
-    ("api run events", "/api/v1/runs/{run}/events", False, 5),
-    ("api pipelines", "/api/v1/projects/{project}/pipelines", False, 5),
-    ("api deployments", "/api/v1/projects/{project}/deployments", False, 5),
-    ("api deployment history", "/api/v1/deployments/{slug}/history", False, 5),
+    ("dashboard projects page 2", "/?page=2", "projects", 7),
+    ("project datasets page 2", "/projects/{project}/?datasets_page=2", "project-datasets", 11),
+    (
+        "project experiments page 2",
+        "/projects/{project}/?experiments_page=2",
+        "project-experiments",
+        11,
+    ),
+    (
+        "pipelines of project, page 2",
+        "/projects/{project}/pipelines/?pipelines_page=2&deployments_page=2",
+        False,
+        9,
+    ),
+    ("dataset", "/datasets/{dataset}/", False, 14),
+    (
+        "dataset experiments page 2",
+        "/datasets/{dataset}/?experiments_page=2",
+        "dataset-experiments",
+        14,
+    ),
+    (
+        "pipeline versions page 2",
+        "/pipelines/{pipeline}/?versions_page=2",
+        "pipeline-versions-list",
+        12,
+    ),
+    ("workspace members", "/account/workspaces/{workspace}/", False, 10),
+    ("workspace audit log", "/account/workspaces/{workspace}/audit/", False, 10),
+    ("api keys page", "/account/api-keys/", False, 6),
+    ("api projects", "/api/v1/projects", False, 4),
+    ("api datasets", "/api/v1/projects/{project}/datasets", False, 5),
+    ("api experiments", "/api/v1/projects/{project}/experiments", False, 5),
+    ("api runs", "/api/v1/experiments/{experiment}/runs", False, 6),
+    ("api runs, second page", "/api/v1/experiments/{experiment}/runs?limit=5&offset=5", False, 6),
+    ("api run events", "/api/v1/runs/{run}/events", False, 6),
+    ("api pipelines", "/api/v1/projects/{project}/pipelines", False, 6),
+    ("api deployments", "/api/v1/projects/{project}/deployments", False, 6),
+    ("api deployment history", "/api/v1/deployments/{slug}/history", False, 6),
     ("api deployment stats", "/api/v1/deployments/{slug}/stats", False, 8),
-    ("api consultations", "/api/v1/llm/consultations", False, 3),
-    ("api workspaces", "/api/v1/workspaces", False, 4),
-    ("api members", "/api/v1/workspaces/{workspace}/members", False, 4),
+    ("api consultations", "/api/v1/llm/consultations", False, 4),
+    ("api workspaces", "/api/v1/workspaces", False, 5),
+    ("api members", "/api/v1/workspaces/{workspace}/members", False, 5),
     ("api invitations", "/api/v1/workspaces/{workspace}/invitations", False, 5),
     ("api my invitations", "/api/v1/invitations", False, 3),
     ("api keys", "/api/v1/auth/api-keys", False, 3),
@@ -97,9 +137,10 @@ PAGES = [
 def _count(targets: dict, url: str, htmx: bool, assert_max) -> int:
     client = targets["client"]
     url = url.format(**targets)
-    client.get(url, **(HTMX if htmx else {}))  # warm: sessions, caches, first-use lookups
+    headers = {**HTMX, "HTTP_HX_TARGET": htmx} if isinstance(htmx, str) else HTMX if htmx else {}
+    client.get(url, **headers)  # warm: sessions, caches, first-use lookups
     with assert_max as queries:
-        response = client.get(url, **(HTMX if htmx else {}))
+        response = client.get(url, **headers)
     assert response.status_code == 200, (url, response.status_code)
     return len(queries)
 
@@ -143,6 +184,19 @@ def test_the_runs_table_of_the_busy_experiment_filters_and_orders_in_the_databas
 
 
 @pytest.mark.django_db
+def test_the_api_runs_list_of_the_busy_experiment_is_one_page_with_its_count(sizes):
+    client, experiment = sizes[LARGE]["client"], sizes[LARGE]["experiment"]
+    url = f"/api/v1/experiments/{experiment}/runs"
+    first = client.get(url).json()
+    assert first["count"] == 1000 and len(first["items"]) == 25
+    assert first["next"] == f"{url}?offset=25&limit=25"
+    last = client.get(f"{url}?limit=200&offset=900").json()
+    assert len(last["items"]) == 100 and last["next"] is None
+    queued = [run["queued_at"] for run in first["items"]]
+    assert queued == sorted(queued, reverse=True)
+
+
+@pytest.mark.django_db
 def test_the_dashboard_run_page_and_deployment_show_bounded_lists(sizes):
     import re
 
@@ -162,7 +216,11 @@ def test_the_dashboard_run_page_and_deployment_show_bounded_lists(sizes):
     seqs = [int(s) for s in re.findall(r'data-seq="(\d+)"', html)]
     assert len(seqs) == 200 and seqs[-1] == 1509  # the newest 200, oldest first
     events = client.get(f"/api/v1/runs/{run.pk}/events").json()
-    assert len(events) == 1000 and events[0]["seq"] == 1  # a page; ?after= reads on
+    seqs = [e["seq"] for e in events["items"]]
+    assert len(seqs) == 200 and seqs[0] == 1 and events["count"] == 1503  # 3 seeded + 1500
+    assert events["next"] == f"/api/v1/runs/{run.pk}/events?after={seqs[-1]}&limit=200"
+    last = client.get(f"/api/v1/runs/{run.pk}/events?after=1400").json()
+    assert [e["seq"] for e in last["items"]] == list(range(1401, 1510)) and last["next"] is None
 
     page = client.get(f"/deployments/{large['slug']}/")
     assert page.status_code == 200

@@ -156,11 +156,11 @@ def test_an_undispatched_run_says_it_is_waiting_for_the_queue(alice_client, expe
 
 def test_events_after_a_seq(alice_client, experiment):
     run = finished_run(experiment)
-    events = alice_client.get(f"/api/v1/runs/{run.pk}/events?after=1").json()
+    events = alice_client.get(f"/api/v1/runs/{run.pk}/events?after=1").json()["items"]
     assert [e["seq"] for e in events] == [2, 3]
     assert set(events[0]) == {"seq", "ts", "level", "message", "data"}
     assert events[0]["data"] == {"n": 2}
-    assert alice_client.get(f"/api/v1/runs/{run.pk}/events?after=3").json() == []
+    assert alice_client.get(f"/api/v1/runs/{run.pk}/events?after=3").json()["items"] == []
 
 
 def test_cancel_a_queued_run_then_cancelling_again_is_a_409(alice_client, experiment):
@@ -183,7 +183,7 @@ def test_rerun_submits_the_same_plan(alice_client, experiment):
 def test_the_experiment_lists_its_runs(alice_client, experiment):
     old = finished_run(experiment)
     new = Run.objects.create(experiment=experiment, plan=COMPARE)
-    body = alice_client.get(f"/api/v1/experiments/{experiment.pk}/runs").json()
+    body = alice_client.get(f"/api/v1/experiments/{experiment.pk}/runs").json()["items"]
     assert [r["id"] for r in body] == [new.pk, old.pk]
 
 

@@ -7,8 +7,10 @@ from accounts.access import get_scoped_or_404, permissions_in
 from accounts.models import Workspace
 from accounts.selectors import invitation_list_pending
 from engine.forms import ProjectForm
+from engine.models import Project
 from engine.selectors.projects import project_list
 from engine.selectors.runs import run_list_recent
+from pycaret_studio.pagination import page_of
 
 
 def _workspace_shown(request):
@@ -24,7 +26,12 @@ def dashboard_context(request, *, form: ProjectForm | None = None, workspace=Non
     workspace = workspace or _workspace_shown(request)
     return {
         "workspace": workspace,
-        "projects": project_list(request=request, workspace=workspace) if workspace else [],
+        "projects": page_of(
+            request,
+            project_list(request=request, workspace=workspace).order_by("-updated_at", "-id")
+            if workspace
+            else Project.objects.none(),
+        ),
         "recent_runs": run_list_recent(workspace=workspace) if workspace else [],
         "project_form": form or ProjectForm(),
         "can_write": workspace is not None and "write" in permissions_in(request, workspace),

@@ -15,6 +15,7 @@ from engine.selectors.datasets import dataset_get
 from engine.selectors.projects import project_get
 from engine.services import datasets
 from engine.views.projects import project_context
+from pycaret_studio.pagination import page_of, template_for
 
 UPLOAD_PARTIAL = "engine/_dataset_upload.html"
 
@@ -74,14 +75,19 @@ def dataset_detail(request, dataset_id: int):
     context = {
         "dataset": dataset,
         "project": dataset.project,
-        "experiments": dataset.experiments.all(),
+        "experiments": page_of(
+            request, dataset.experiments.order_by("-created_at", "-id"), param="experiments_page"
+        ),
         "can_write": "write" in permissions_in(request, dataset.project.workspace),
         "experiment_form": ExperimentForm(
             dataset=dataset, initial={"name": f"{dataset.name} experiment"}
         ),
     }
-    template = (
-        "engine/dataset_detail.html#dataset-body" if request.htmx else "engine/dataset_detail.html"
+    template = template_for(
+        request,
+        "engine/dataset_detail.html",
+        fragments=("dataset-experiments",),
+        default="dataset-body",
     )
     return render(request, template, context)
 

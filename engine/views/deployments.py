@@ -22,8 +22,8 @@ from engine.selectors.deployments import (
     deployment_example_row,
     deployment_forecast_requests,
     deployment_get,
-    deployment_history,
     deployment_list_visible,
+    deployment_revisions,
     deployment_rollback_target,
     deployment_stats,
     deployment_traffic,
@@ -31,6 +31,7 @@ from engine.selectors.deployments import (
 from engine.selectors.projects import project_get
 from engine.services import batches, deployments, predictions
 from pycaret_studio.pages import show_error
+from pycaret_studio.pagination import page_of, template_for
 
 DETAIL = "engine/deployments/detail.html"
 RESULT = "engine/deployments/_predict_result.html"
@@ -44,6 +45,7 @@ SNIPPET_LANGUAGES = [
 
 LIST = "engine/deployments/list.html"
 PER_PAGE = 25
+HISTORY_PER_PAGE = 10  # the deployment page's history: the newest ten deploys and rollbacks
 
 
 @login_required
@@ -115,7 +117,12 @@ def _context(request, deployment, **extra) -> dict:
         "deployment": deployment,
         "pipeline": pipeline,
         "project": deployment.project,
-        "history": deployment_history(deployment=deployment),
+        "history": page_of(
+            request,
+            deployment_revisions(deployment=deployment),
+            param="history_page",
+            per_page=HISTORY_PER_PAGE,
+        ),
         "rollback_to": deployment_rollback_target(deployment),
         "stats": deployment_stats(deployment=deployment),
         "traffic": deployment_traffic(deployment=deployment),
@@ -141,7 +148,9 @@ def _context(request, deployment, **extra) -> dict:
 def deployment_detail(request, slug: str):
     deployment = deployment_get(request=request, slug=slug)
     context = _context(request, deployment, drift=deployment_drift_report(deployment=deployment))
-    template = f"{DETAIL}#deployment-body" if request.htmx else DETAIL
+    template = template_for(
+        request, DETAIL, fragments=("deployment-history-list",), default="deployment-body"
+    )
     return render(request, template, context)
 
 

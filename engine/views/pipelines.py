@@ -18,6 +18,7 @@ from engine.selectors.projects import project_get
 from engine.selectors.runs import run_get
 from engine.services import deployments, pipelines
 from pycaret_studio.pages import show_error
+from pycaret_studio.pagination import page_of, template_for
 
 DETAIL = "engine/pipelines/detail.html"
 PROMOTE_FORM = "engine/pipelines/_promote_form.html"
@@ -53,13 +54,22 @@ def project_pipelines(request, project_id: int):
     project = project_get(request=request, project_id=project_id)
     context = {
         "project": project,
-        "pipelines": pipeline_list(project=project),
-        "deployments": deployment_list(project=project),
+        "pipelines": page_of(
+            request,
+            pipeline_list(project=project).order_by("name", "-version", "-id"),
+            param="pipelines_page",
+        ),
+        "deployments": page_of(
+            request,
+            deployment_list(project=project).order_by("-updated_at", "-id"),
+            param="deployments_page",
+        ),
     }
-    template = (
-        "engine/pipelines/list.html#pipelines-body"
-        if request.htmx
-        else "engine/pipelines/list.html"
+    template = template_for(
+        request,
+        "engine/pipelines/list.html",
+        fragments=("project-pipelines", "project-deployments"),
+        default="pipelines-body",
     )
     return render(request, template, context)
 
@@ -79,7 +89,11 @@ def _detail_context(request, pipeline, **extra) -> dict:
         "project": pipeline.project,
         "run": run,
         "experiment": run.experiment,
-        "versions": pipeline_list_versions(pipeline=pipeline),
+        "versions": page_of(
+            request,
+            pipeline_list_versions(pipeline=pipeline).order_by("-version", "-id"),
+            param="versions_page",
+        ),
         "deployments": deployment_list_for_pipeline(pipeline=pipeline),
         "can_deploy": "deploy" in allowed,
         "deploy_slug": "",
@@ -95,7 +109,9 @@ def _detail_context(request, pipeline, **extra) -> dict:
 @require_GET
 def pipeline_detail(request, pipeline_id: int):
     pipeline = pipeline_get(request=request, pipeline_id=pipeline_id)
-    template = f"{DETAIL}#pipeline-body" if request.htmx else DETAIL
+    template = template_for(
+        request, DETAIL, fragments=("pipeline-versions-list",), default="pipeline-body"
+    )
     return render(request, template, _detail_context(request, pipeline))
 
 

@@ -19,17 +19,31 @@ from engine.selectors.projects import project_get
 from engine.services import projects
 from engine.views.dashboard import dashboard_context
 from pycaret_studio.pages import show_error
+from pycaret_studio.pagination import page_of, template_for
 
 UNPROCESSABLE = 422
 PIPELINES_SHOWN = 10  # the newest; the Pipelines and Deployments pages list them all
+# The project page is an overview: ten datasets and ten experiments to a page, like its
+# pipelines and deployments, so a busy project's page costs what a small one's does.
+PROJECT_LIST_PER_PAGE = 10
 
 
 def project_context(request, project, **extra) -> dict:
     show_archived = request.GET.get("archived") == "1"
     context = {
         "project": project,
-        "datasets": dataset_list(project=project, archived=show_archived),
-        "experiments": experiment_list(project=project, archived=show_archived),
+        "datasets": page_of(
+            request,
+            dataset_list(project=project, archived=show_archived).order_by("-created_at", "-id"),
+            param="datasets_page",
+            per_page=PROJECT_LIST_PER_PAGE,
+        ),
+        "experiments": page_of(
+            request,
+            experiment_list(project=project, archived=show_archived).order_by("-created_at", "-id"),
+            param="experiments_page",
+            per_page=PROJECT_LIST_PER_PAGE,
+        ),
         "show_archived": show_archived,
         "n_archived": project.datasets.filter(archived_at__isnull=False).count()
         + project.experiments.filter(archived_at__isnull=False).count(),
@@ -83,8 +97,11 @@ def project_create(request):
 @login_required
 def project_detail(request, project_id: int):
     project = project_get(request=request, project_id=project_id)
-    template = (
-        "engine/project_detail.html#project-body" if request.htmx else "engine/project_detail.html"
+    template = template_for(
+        request,
+        "engine/project_detail.html",
+        fragments=("project-datasets", "project-experiments"),
+        default="project-body",
     )
     return render(request, template, project_context(request, project))
 

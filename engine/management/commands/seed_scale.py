@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engine.services.scale import DEFAULT_RUNS, scale_seed
+from engine.services.scale import DEFAULT_RUNS, analyze_seeded_tables, scale_seed
 
 PASSWORD = "scale-scale-scale"  # noqa: S105 (a local demo account)
 
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         user = user_signup(username=username, password=password, email=f"{username}@example.com")
         workspace = user.memberships.select_related("workspace").get().workspace
         sizes = scale_seed(user=user, workspace=workspace, runs=runs)
+        analyze_seeded_tables()
         self.stdout.write(
             f"Seeded workspace {workspace.slug!r} for {username!r} in "
             f"{time.monotonic() - started:.1f} s: {sizes.runs} runs, {sizes.experiments} "
