@@ -78,11 +78,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, CSRF, authentication and messages middleware, which an API request
+    # with an X-PyCaret-Key header and no session cookie skips (pycaret_studio/key_requests.py).
+    "pycaret_studio.key_requests.KeyRequestSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "pycaret_studio.key_requests.KeyRequestCsrfViewMiddleware",
+    "pycaret_studio.key_requests.KeyRequestAuthenticationMiddleware",
+    "pycaret_studio.key_requests.KeyRequestMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After both: it reads request.htmx and renders pending messages before they are stored.
