@@ -96,6 +96,20 @@ def let_joblib_use_processes(**_):
         current._config["daemon"] = False
 
 
+@worker_process_init.connect
+def lower_worker_priority(**_):
+    """Training yields the CPU to serving: each pool process (and every joblib process it
+    starts, which inherits it) runs at niceness STUDIO_WORKER_NICE (default 10) at least."""
+    from engine.runner.processes import lower_priority, worker_nice
+
+    try:
+        niceness = lower_priority(worker_nice())
+    except (OSError, ValueError):
+        logger.exception("could not lower the worker's CPU priority")
+        return
+    logger.info("pool process %s runs at niceness %s", os.getpid(), niceness)
+
+
 @worker_process_shutdown.connect
 def stop_joblib_workers(**_):
     from engine.runner.processes import end_joblib_workers
