@@ -43,7 +43,7 @@ STAGES = (
     ("frame", "building the frame"),
     ("pipeline", "the pipeline (cached load, transform, predict_proba)"),
     ("response", "the response (warnings, JSON rendering)"),
-    ("log", "the log (request row and input sample)"),
+    ("log", "the log, on the request (buffered by default: an append)"),
     ("dispatch", "Django and ninja dispatch, middleware (the rest)"),
 )
 
@@ -74,6 +74,7 @@ def instrument() -> None:
 
     import engine.api.deployments as api
     import engine.selectors.deployments as selectors
+    import engine.services.prediction_log as prediction_log
     import engine.services.predictions as predictions
     import engine.serving as serving
     import engine.serving.inputs as inputs
@@ -91,7 +92,26 @@ def instrument() -> None:
     serving.predict = timed("pipeline", serving.predict)
     serving.unseen_categories = timed("response", serving.unseen_categories)
     api._then = timed("response", api._then)
-    predictions.PredictionLog.add = timed("log", predictions.PredictionLog.add)
+    prediction_log.PredictionLog.add = timed("log", prediction_log.PredictionLog.add)
+    prediction_log.PredictionLog._write = background_timed(prediction_log.PredictionLog._write)
+
+
+_background = {"s": 0.0, "writes": 0}
+
+
+def background_timed(func):
+    """The log's writes, which run on the writer thread by default (off the request): timed
+    apart from the request's stages."""
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _background["s"] += time.perf_counter() - started
+            _background["writes"] += 1
+
+    return wrapper
 
 
 def recreate_database(url: str) -> None:
@@ -145,9 +165,13 @@ def measure(app, path: str, body: bytes, token: str, n: int) -> dict:
         queries[0] += 1
         return execute(sql, params, many, context)
 
+    from engine.services.prediction_log import prediction_log
+
     for _ in range(20):  # warm-up: the pipeline cache, connections, the last-used update
         assert send(app, path, body, token) == 200
+    prediction_log.flush()
     _totals.clear()
+    _background.update(s=0.0, writes=0)
     totals = []
     with connection.execute_wrapper(count):
         for _ in range(n):
@@ -156,13 +180,53 @@ def measure(app, path: str, body: bytes, token: str, n: int) -> dict:
             totals.append(time.perf_counter() - started)
             assert status == 200, status
     total = sum(totals)
+    prediction_log.flush()  # what the writer thread has not written yet, timed with the rest
     stages = dict(_totals)
     stages["dispatch"] = total - sum(stages.values())
     return {
         "ms": {k: 1000 * v / n for k, v in stages.items()},
         "total_ms": 1000 * total / n,
         "queries": queries[0] / n,
+        "background_ms": 1000 * _background["s"] / n,
+        "background_writes": _background["writes"],
     }
+
+
+STOCK_MIDDLEWARE = {
+    "pycaret_studio.key_requests.KeyRequestSessionMiddleware": (
+        "django.contrib.sessions.middleware.SessionMiddleware"
+    ),
+    "pycaret_studio.key_requests.KeyRequestCsrfViewMiddleware": (
+        "django.middleware.csrf.CsrfViewMiddleware"
+    ),
+    "pycaret_studio.key_requests.KeyRequestAuthenticationMiddleware": (
+        "django.contrib.auth.middleware.AuthenticationMiddleware"
+    ),
+    "pycaret_studio.key_requests.KeyRequestMessageMiddleware": (
+        "django.contrib.messages.middleware.MessageMiddleware"
+    ),
+}
+
+
+def compare_middleware(app, path: str, body: bytes, token: str, n: int) -> dict:
+    """Mean time of a 1-row key request through the studio's middleware and through Django's
+    stock classes (nothing skipped), in alternating blocks of 25."""
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    with override_settings(MIDDLEWARE=[STOCK_MIDDLEWARE.get(m, m) for m in settings.MIDDLEWARE]):
+        stock = WSGIHandler()
+    apps = {"stock": stock, "skipping": app}
+    spent = {"stock": 0.0, "skipping": 0.0}
+    for _ in range(n // 25):
+        for name, handler in apps.items():
+            started = time.perf_counter()
+            for _ in range(25):
+                assert send(handler, path, body, token) == 200
+            spent[name] += time.perf_counter() - started
+    done = 25 * (n // 25)
+    return {"n": done, **{k: 1000 * v / done for k, v in spent.items()}}
 
 
 def render(results: dict, args) -> str:
@@ -190,9 +254,24 @@ def render(results: dict, args) -> str:
     )
     lines.append("")
     lines.append(
-        f"- SQL queries per request: {results[1]['queries']:.1f} (1 row), "
-        f"{results[100]['queries']:.1f} (100 rows), the log's included."
+        f"- SQL queries per request on the request thread: {results[1]['queries']:.1f} (1 row), "
+        f"{results[100]['queries']:.1f} (100 rows)."
     )
+    lines.append(
+        "- The log's writes, off the request thread (the writer thread, every "
+        f"{results[1]['interval']:g} s): {results[1]['background_ms']:.2f} ms per request at "
+        f"1 row and {results[100]['background_ms']:.2f} ms at 100 rows "
+        f"({results[1]['background_writes']} and {results[100]['background_writes']} "
+        "transactions for the requests above)."
+    )
+    if "middleware" in results:
+        m = results["middleware"]
+        lines.append(
+            f"- Middleware, 1-row key requests, {m['n']} each, interleaved: "
+            f"{m['stock']:.2f} ms per request with Django's session, CSRF, authentication and "
+            f"messages middleware, {m['skipping']:.2f} ms with them skipped for key requests "
+            f"({m['stock'] - m['skipping']:+.2f} ms)."
+        )
     return "\n".join(lines)
 
 
@@ -202,6 +281,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument(
         "--cprofile", type=int, metavar="ROWS", help="also print cProfile's top functions"
+    )
+    parser.add_argument(
+        "--compare-middleware",
+        action="store_true",
+        help="also time key requests with Django's stock middleware (nothing skipped)",
     )
     args = parser.parse_args()
     if not args.database_url:
@@ -228,9 +312,15 @@ def main() -> None:
     instrument()
     path = f"/api/v1/deployments/{prepared['slug']}/predict"
     results = {}
+    from django.conf import settings
+
     for size in (1, 100):
         body = json.dumps({"rows": prepared["rows"][:size]}).encode()
         results[size] = measure(app, path, body, prepared["token"], args.requests)
+        results[size]["interval"] = settings.STUDIO_PREDICTION_LOG_FLUSH_S
+    if args.compare_middleware:
+        body = json.dumps({"rows": prepared["rows"][:1]}).encode()
+        results["middleware"] = compare_middleware(app, path, body, prepared["token"], 300)
     print(render(results, args))
     if args.cprofile:
         import cProfile
