@@ -8,13 +8,15 @@ name must contain "bench"):
 
 Not a test: it asserts nothing. It trains, promotes and deploys the same pipeline as
 bench/serving.py (breast_cancer, logistic regression), then sends `--requests` predict
-requests of 1 row and of 100 rows through Django's WSGI handler in this process (every
-middleware, the API key header, the request log written by the response's closers, as under
-gunicorn), one after another. Each stage is timed with time.perf_counter by wrapping the
-function that does it; a stage's time excludes the stages nested inside it, and what no stage
-covers is Django's and django-ninja's dispatch (middleware, routing, the response object).
+requests of 1 row and of 100 rows through the studio's WSGI application in this process
+(pycaret_studio.wsgi, as gunicorn serves it: the API key header, the key requests' middleware,
+the request log handed to the buffered log by the response's closers), one after another.
+Each stage is timed with time.perf_counter by wrapping the function that does it; a stage's
+time excludes the stages nested inside it, and what no stage covers is Django's and
+django-ninja's dispatch (middleware, routing, the response object).
 `--cprofile` prints cProfile's top functions as well (cProfile slows everything down, so
-its figures are for finding things, not for the table).
+its figures are for finding things, not for the table). `--compare-middleware` also times
+key requests through the full middleware against the key requests' handler.
 """
 
 from __future__ import annotations
@@ -192,32 +194,10 @@ def measure(app, path: str, body: bytes, token: str, n: int) -> dict:
     }
 
 
-STOCK_MIDDLEWARE = {
-    "pycaret_studio.key_requests.KeyRequestSessionMiddleware": (
-        "django.contrib.sessions.middleware.SessionMiddleware"
-    ),
-    "pycaret_studio.key_requests.KeyRequestCsrfViewMiddleware": (
-        "django.middleware.csrf.CsrfViewMiddleware"
-    ),
-    "pycaret_studio.key_requests.KeyRequestAuthenticationMiddleware": (
-        "django.contrib.auth.middleware.AuthenticationMiddleware"
-    ),
-    "pycaret_studio.key_requests.KeyRequestMessageMiddleware": (
-        "django.contrib.messages.middleware.MessageMiddleware"
-    ),
-}
-
-
 def compare_middleware(app, path: str, body: bytes, token: str, n: int) -> dict:
-    """Mean time of a 1-row key request through the studio's middleware and through Django's
-    stock classes (nothing skipped), in alternating blocks of 25."""
-    from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.test.utils import override_settings
-
-    with override_settings(MIDDLEWARE=[STOCK_MIDDLEWARE.get(m, m) for m in settings.MIDDLEWARE]):
-        stock = WSGIHandler()
-    apps = {"stock": stock, "skipping": app}
+    """Mean time of a 1-row key request through the full middleware (the handler every other
+    request takes) and through the key requests' handler, in alternating blocks of 25."""
+    apps = {"stock": app.full, "skipping": app}
     spent = {"stock": 0.0, "skipping": 0.0}
     for _ in range(n // 25):
         for name, handler in apps.items():
@@ -306,9 +286,8 @@ def main() -> None:
     print("preparing: migrate, train, promote, deploy ...", flush=True)
     with contextlib.redirect_stdout(sys.stderr):
         prepared = prepare_studio(tmp)
-    from django.core.wsgi import get_wsgi_application
+    from pycaret_studio.wsgi import application as app  # as gunicorn serves it
 
-    app = get_wsgi_application()
     instrument()
     path = f"/api/v1/deployments/{prepared['slug']}/predict"
     results = {}

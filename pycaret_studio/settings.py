@@ -73,18 +73,18 @@ INSTALLED_APPS = [
     "copilots",
 ]
 
+# An API request with an X-PyCaret-Key header and no session cookie skips the session, CSRF,
+# authentication and messages middleware (pycaret_studio/key_requests.py, used by wsgi.py).
 MIDDLEWARE = [
     "pycaret_studio.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Django's session, CSRF, authentication and messages middleware, which an API request
-    # with an X-PyCaret-Key header and no session cookie skips (pycaret_studio/key_requests.py).
-    "pycaret_studio.key_requests.KeyRequestSessionMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "pycaret_studio.key_requests.KeyRequestCsrfViewMiddleware",
-    "pycaret_studio.key_requests.KeyRequestAuthenticationMiddleware",
-    "pycaret_studio.key_requests.KeyRequestMessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After both: it reads request.htmx and renders pending messages before they are stored.
