@@ -214,7 +214,7 @@ def render(results: dict, args) -> str:
 
     lines = [
         f"{args.requests} requests of each size, one after another, in process through "
-        f"Django's WSGI handler; PostgreSQL on loopback; {platform.machine()}, "
+        f"the studio's WSGI application; PostgreSQL on loopback; {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
         f"{os.getloadavg()[0]:.1f} when it ended.",
         "",
