@@ -6,20 +6,23 @@ Run (PostgreSQL; the database is dropped and created again, so its name must con
         --database-url postgresql://postgres@127.0.0.1:5432/studio_load_bench
 
 Not a test: it asserts nothing. It deploys bench/serving.py's pipeline (breast_cancer, logistic
-regression) and serves it with gunicorn (`--workers`, 2 by default), then measures single-row
+regression) and serves it with gunicorn (`--workers`, 2 by default), then sends single-row
 predict requests (p50, p95) at `--concurrency` (2: one request in flight per web worker, a
 steady stream rather than a flood):
 
-1. unloaded;
+1. with no worker at all;
 2. for each worker setting compared (`--configs`): a real `celery worker` (prefork,
    concurrency 2) starts with that setting, two compare runs are submitted through the API on
-   a generated data set (`--rows` x 30, all of PyCaret's default models, fold 3, n_jobs -1) and
-   the same requests are measured once both runs are past setup; the runs are cancelled and
-   the worker stopped before the next setting;
-3. unloaded again.
+   a generated data set (`--rows` x 30, all of PyCaret's default models, fold 3, n_jobs -1),
+   and once both are past setup the requests are sent in `--rounds` pairs of windows: one with
+   the training paused (SIGSTOP on the worker and every process below it), one with it running
+   (SIGCONT). The machine is shared, and its other load moves from minute to minute; pausing
+   and resuming the same runs puts both sides of the comparison in the same minutes. The runs
+   are cancelled and the worker stopped before the next setting;
+3. with no worker again.
 
-Target (issue 16): p95 under load at most 2x the unloaded p95. The settings compared are
-STUDIO_WORKER_NICE (the niceness of the worker's pool processes, default 10) and
+Target (issue 16): p95 under load at most 2x the p95 with the training paused. The settings
+compared are STUDIO_WORKER_NICE (the niceness of the worker's pool processes, default 10) and
 STUDIO_RUN_N_JOBS (the n_jobs of a run's setup); see engine/runner/processes.py.
 """
 
@@ -72,7 +75,27 @@ def start_worker(env: dict, extra: dict, log: Path) -> subprocess.Popen:
     return proc
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`: the pool processes and the joblib workers they started."""
+    found, todo = [], [pid]
+    while todo:
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(todo.pop())], capture_output=True, text=True
+        ).stdout
+        children = [int(p) for p in out.split()]
+        found += children
+        todo += children
+    return found
+
+
+def signal_tree(proc: subprocess.Popen, sig: int) -> None:
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def kill_group(proc: subprocess.Popen) -> None:
+    signal_tree(proc, signal.SIGCONT)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -139,37 +162,66 @@ def measure(target, args) -> dict:
     return result
 
 
+def interleaved(target, worker: subprocess.Popen, args) -> tuple[dict, dict]:
+    """The same requests with the training paused (SIGSTOP on the worker and every process
+    below it) and running, in alternating windows, so a change in the shared machine's other
+    load falls on both; each side's latencies pooled."""
+    from serving import load, merged
+
+    sides: dict[str, list] = {"paused": [], "loaded": []}
+    loads = [os.getloadavg()[0]]
+    per_window = max(1, args.requests // args.rounds)
+    for _ in range(args.rounds):
+        signal_tree(worker, signal.SIGSTOP)
+        time.sleep(1)
+        sides["paused"].append(load(target, 1, per_window, args.concurrency))
+        signal_tree(worker, signal.SIGCONT)
+        time.sleep(2)  # the runs' processes back on the CPU
+        sides["loaded"].append(load(target, 1, per_window, args.concurrency))
+        loads.append(os.getloadavg()[0])
+    out = []
+    for side in ("paused", "loaded"):
+        result = merged(sides[side], 1)
+        result["load"] = f"{min(loads):.1f}-{max(loads):.1f}"
+        out.append(result)
+    return out[0], out[1]
+
+
 def render(rows: list[tuple[str, dict]], args) -> str:
     from serving import versions
 
-    unloaded = [r for label, r in rows if label.startswith("unloaded")]
-    base_p95 = sum(r["p95_ms"] for r in unloaded) / len(unloaded)
     lines = [
         f"Last run: {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores "
         f"shared with other test suites, Python {platform.python_version()}; {versions()}.",
-        f"Studio under gunicorn, {args.workers} workers, PostgreSQL; {args.requests} single-row "
-        f"predict requests per phase at concurrency {args.concurrency}. Load: a real Celery "
-        f"worker (prefork, concurrency 2) running two compare runs (all default models, fold 3, "
-        f"n_jobs -1) on {args.rows:,} x 30 generated rows, measured once both are past setup. "
-        "The unloaded p95 is the mean of the two unloaded phases.",
+        f"Studio under gunicorn, {args.workers} workers, PostgreSQL; single-row predict "
+        f"requests at concurrency {args.concurrency}. Load: a real Celery worker (prefork, "
+        "concurrency 2) running two compare runs (all default models, fold 3, n_jobs -1) on "
+        f"{args.rows:,} x 30 generated rows, once both are past setup. For each setting, "
+        f"{args.requests} requests with the training paused (SIGSTOP on the worker's processes) "
+        f"and {args.requests} with it running, in {args.rounds} alternating windows; the "
+        "ratio compares the two sides of the same setting. 'No worker' rows: no worker at all.",
         "",
-        "| phase | requests/s | p50 | p95 | p95 / unloaded p95 | pool niceness | runs running "
-        "at the end | load average |",
-        "|---|---|---|---|---|---|---|---|",
+        "| phase | requests/s | p50 | p95 | pool niceness | runs running at the end "
+        "| load average |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, r in rows:
-        ratio = r["p95_ms"] / base_p95
         lines.append(
             f"| {label} | {r['rps']:.1f} | {r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms | "
-            f"{ratio:.2f}x | {r.get('niceness', '-')} | {r.get('running', '-')} | {r['load']} |"
+            f"{r.get('niceness', '-')} | {r.get('running', '-')} | {r['load']} |"
         )
     lines.append("")
-    for label, r in rows:
-        if label.startswith("unloaded"):
-            continue
-        ratio = r["p95_ms"] / base_p95
+    results = dict(rows)
+    for name in args.configs.split(","):
+        label = CONFIGS[name][0]
+        paused, loaded = results[f"{label}: training paused"], results[f"{label}: under load"]
+        ratio = loaded["p95_ms"] / paused["p95_ms"]
         met = "met" if ratio <= TARGET else "MISSED"
-        lines.append(f"- {label}: p95 under load **{ratio:.2f}x** unloaded (target <= 2x: {met}).")
+        lines.append(
+            f"- {label}: p95 under load **{ratio:.2f}x** the paused p95 (target <= 2x: {met}); "
+            f"p50 {loaded['p50_ms'] / paused['p50_ms']:.2f}x; throughput "
+            f"{loaded['rps'] / paused['rps']:.2f}x."
+        )
     return "\n".join(lines)
 
 
@@ -190,7 +242,8 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=400, help="per side of each setting")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--configs", default="nice0,nice10", help=",".join(CONFIGS))
     parser.add_argument("--no-readme", action="store_true")
@@ -233,8 +286,8 @@ def main() -> None:
         from serving import load
 
         load(target, 1, 100, args.concurrency)  # warm-up: every worker loads the pipeline
-        rows = [("unloaded (before)", measure(target, args))]
-        print(f"unloaded: p95 {rows[-1][1]['p95_ms']:.1f} ms", flush=True)
+        rows = [("no worker (before)", measure(target, args))]
+        print(f"no worker: p95 {rows[-1][1]['p95_ms']:.1f} ms", flush=True)
         for name in args.configs.split(","):
             label, extra = CONFIGS[name]
             print(f"{label}: starting the worker, two compare runs ...", flush=True)
@@ -242,15 +295,18 @@ def main() -> None:
             try:
                 run_ids = submit_runs(client, key, experiment_id, 2)
                 wait_past_setup(run_ids)
-                result = measure(target, args)
-                result["running"] = running(run_ids)
-                result["niceness"] = ",".join(map(str, niceness_of_children(worker)))
+                paused, loaded = interleaved(target, worker, args)
+                loaded["running"] = running(run_ids)
+                loaded["niceness"] = ",".join(map(str, niceness_of_children(worker)))
                 cancel(client, key, run_ids)
             finally:
                 kill_group(worker)
-            rows.append((f"under load: {label}", result))
-            print(f"  p95 {result['p95_ms']:.1f} ms, runs still running: {result['running']}")
-        rows.append(("unloaded (after)", measure(target, args)))
+            rows.append((f"{label}: training paused", paused))
+            rows.append((f"{label}: under load", loaded))
+            ratio = loaded["p95_ms"] / paused["p95_ms"]
+            print(f"  p95 {loaded['p95_ms']:.1f} ms under load, {paused['p95_ms']:.1f} ms paused")
+            print(f"  ratio {ratio:.2f}x; runs still running: {loaded['running']}", flush=True)
+        rows.append(("no worker (after)", measure(target, args)))
         section = render(rows, args)
         print("\n" + section)
         if not args.no_readme:
