@@ -102,11 +102,19 @@ def kill_group(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
 
 
-def niceness_of_children(proc: subprocess.Popen) -> list[int]:
+def niceness_of_children(proc: subprocess.Popen) -> list[str]:
+    """Each pool process's niceness, and its session's autogroup niceness where there is one."""
     out = subprocess.run(
-        ["ps", "-o", "ni=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        ["ps", "-o", "pid=,ni=", "--ppid", str(proc.pid)], capture_output=True, text=True
     ).stdout
-    return [int(v) for v in out.split()]
+    found = []
+    for line in out.splitlines():
+        pid, ni = line.split()
+        with contextlib.suppress(OSError):
+            group = Path(f"/proc/{pid}/autogroup").read_text().split()[-1]
+            ni = f"{ni} (session {group})"
+        found.append(ni)
+    return found
 
 
 def submit_runs(client, key: str, experiment_id: int, n: int) -> list[int]:

@@ -99,15 +99,22 @@ def let_joblib_use_processes(**_):
 @worker_process_init.connect
 def lower_worker_priority(**_):
     """Training yields the CPU to serving: each pool process (and every joblib process it
-    starts, which inherits it) runs at niceness STUDIO_WORKER_NICE (default 10) at least."""
-    from engine.runner.processes import lower_priority, worker_nice
+    starts, which inherits it) runs at niceness STUDIO_WORKER_NICE (default 10) at least, and
+    so does the worker's session where Linux schedules sessions first (autogroup)."""
+    from engine.runner.processes import lower_priority, lower_session_priority, worker_nice
 
     try:
         niceness = lower_priority(worker_nice())
     except (OSError, ValueError):
         logger.exception("could not lower the worker's CPU priority")
         return
-    logger.info("pool process %s runs at niceness %s", os.getpid(), niceness)
+    session = lower_session_priority(niceness)
+    logger.info(
+        "pool process %s runs at niceness %s (its session's autogroup: %s)",
+        os.getpid(),
+        niceness,
+        "not used" if session is None else f"niceness {session}",
+    )
 
 
 @worker_process_shutdown.connect

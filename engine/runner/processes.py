@@ -48,6 +48,42 @@ def lower_priority(niceness: int) -> int:
     return current
 
 
+AUTOGROUP = "/proc/self/autogroup"
+
+
+def lower_session_priority(niceness: int) -> int | None:
+    """On Linux with autogroup scheduling (`kernel.sched_autogroup_enabled`), the scheduler
+    first shares the CPU between sessions, and a process's niceness only ranks it within its
+    own session: a worker started in a session of its own (a service, a container, a
+    terminal) would still get as much CPU as the web server's session, whatever its processes'
+    niceness. So when this process's session leader is its parent (the worker's main process),
+    the session holds only the worker and what it starts, and its autogroup gets `niceness`
+    too. A session shared with anything else (the web server started from the same shell) is
+    left alone: there, the processes' own niceness already ranks them. Returns the autogroup's
+    niceness, or None where there is no autogroup or it was left alone."""
+    if os.getsid(0) != os.getppid():
+        return None
+    try:
+        current = _autogroup_nice()
+        if niceness > current:
+            try:
+                with open(AUTOGROUP, "w") as handle:
+                    handle.write(str(niceness))
+            except OSError:
+                # Unprivileged changes are limited to one a second: another pool process of
+                # the same session may just have made this one.
+                pass
+            current = _autogroup_nice()
+    except (OSError, ValueError, IndexError):
+        return None
+    return current
+
+
+def _autogroup_nice() -> int:
+    with open(AUTOGROUP) as handle:  # "/autogroup-123 nice 0"
+        return int(handle.read().split()[-1])
+
+
 def run_n_jobs() -> int | None:
     """The n_jobs for a run's setup(), or None for PyCaret's default."""
     value = os.environ.get("STUDIO_RUN_N_JOBS", "").strip()

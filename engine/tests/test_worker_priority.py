@@ -3,13 +3,18 @@
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 from pycaret.classification import ClassificationExperiment
 from sklearn.datasets import load_breast_cancer
 
 from engine.runner import ListSink, execute_plan
-from engine.runner.processes import DEFAULT_WORKER_NICE, lower_priority
+from engine.runner.processes import (
+    DEFAULT_WORKER_NICE,
+    lower_priority,
+    lower_session_priority,
+)
 from pycaret_studio.tests.support import TEST_ROOT, start_worker, stop_worker
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -29,11 +34,30 @@ def pool_niceness(worker, expected: int) -> list[int]:
             return values
 
 
+def autogroup_nice(pid: int) -> int | None:
+    """The niceness of the process's session under Linux's autogroup scheduling, if any."""
+    path = Path(f"/proc/{pid}/autogroup")
+    return int(path.read_text().split()[-1]) if path.exists() else None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_pool_processes_run_at_the_default_niceness(celery_worker):
     expected = max(DEFAULT_WORKER_NICE, own_niceness())
     assert pool_niceness(celery_worker, expected) == [expected]  # --concurrency=1
     assert os.getpriority(os.PRIO_PROCESS, celery_worker.proc.pid) == own_niceness()
+    # The worker runs in a session of its own (start_new_session): where the scheduler shares
+    # the CPU between sessions first, the session is lowered too; this test's is not.
+    pool = celery_worker.pool_child_pids()[0]
+    if autogroup_nice(os.getpid()) is None:
+        assert autogroup_nice(pool) is None
+    else:
+        assert autogroup_nice(pool) == expected
+
+
+def test_a_session_shared_with_others_is_left_alone(monkeypatch):
+    # A pool process whose session leader is not the worker (the web server's shell, say).
+    monkeypatch.setattr(os, "getsid", lambda pid: os.getppid() + 1)
+    assert lower_session_priority(DEFAULT_WORKER_NICE) is None
 
 
 @pytest.mark.django_db(transaction=True)
