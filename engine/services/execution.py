@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -113,8 +113,11 @@ class RunWatcher:
             return
         if os.getpid() != self._owner_pid:  # never in a process forked from the job's
             return
-        if run_mark_cancelled(run_id=self.run_id):
-            self.sink.event("warning", "cancelled: the job was stopped")
+        # One commit: whoever sees the run cancelled also sees why (a pool process running at
+        # a lower priority, STUDIO_WORKER_NICE, may wait a while between two statements).
+        with transaction.atomic():
+            if run_mark_cancelled(run_id=self.run_id):
+                self.sink.event("warning", "cancelled: the job was stopped")
         shutil.rmtree(run_media_dir(self.run_id), ignore_errors=True)
         logger.warning("run %s cancelled: ending pool process %s", self.run_id, os.getpid())
         from engine.runner.processes import end_joblib_workers
