@@ -47,6 +47,14 @@ def _serving_cache_clear():
     caches["serving"].clear()
 
 
+@pytest.fixture(autouse=True)
+def _prediction_log_at_once(settings):
+    """Tests read the prediction log right after a predict, inside their own transaction, so
+    each request's log is written at once. The buffered default (a writer thread) is tested
+    explicitly in engine/tests/test_prediction_log.py."""
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0
+
+
 # Personas: alice, bob and charlie each sign up and own a personal workspace.
 
 

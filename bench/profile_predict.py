@@ -8,13 +8,15 @@ name must contain "bench"):
 
 Not a test: it asserts nothing. It trains, promotes and deploys the same pipeline as
 bench/serving.py (breast_cancer, logistic regression), then sends `--requests` predict
-requests of 1 row and of 100 rows through Django's WSGI handler in this process (every
-middleware, the API key header, the request log written by the response's closers, as under
-gunicorn), one after another. Each stage is timed with time.perf_counter by wrapping the
-function that does it; a stage's time excludes the stages nested inside it, and what no stage
-covers is Django's and django-ninja's dispatch (middleware, routing, the response object).
+requests of 1 row and of 100 rows through the studio's WSGI application in this process
+(pycaret_studio.wsgi, as gunicorn serves it: the API key header, the key requests' middleware,
+the request log handed to the buffered log by the response's closers), one after another.
+Each stage is timed with time.perf_counter by wrapping the function that does it; a stage's
+time excludes the stages nested inside it, and what no stage covers is Django's and
+django-ninja's dispatch (middleware, routing, the response object).
 `--cprofile` prints cProfile's top functions as well (cProfile slows everything down, so
-its figures are for finding things, not for the table).
+its figures are for finding things, not for the table). `--compare-middleware` also times
+key requests through the full middleware against the key requests' handler.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ STAGES = (
     ("frame", "building the frame"),
     ("pipeline", "the pipeline (cached load, transform, predict_proba)"),
     ("response", "the response (warnings, JSON rendering)"),
-    ("log", "the log (request row and input sample)"),
+    ("log", "the log, on the request (buffered by default: an append)"),
     ("dispatch", "Django and ninja dispatch, middleware (the rest)"),
 )
 
@@ -74,6 +76,7 @@ def instrument() -> None:
 
     import engine.api.deployments as api
     import engine.selectors.deployments as selectors
+    import engine.services.prediction_log as prediction_log
     import engine.services.predictions as predictions
     import engine.serving as serving
     import engine.serving.inputs as inputs
@@ -91,7 +94,26 @@ def instrument() -> None:
     serving.predict = timed("pipeline", serving.predict)
     serving.unseen_categories = timed("response", serving.unseen_categories)
     api._then = timed("response", api._then)
-    predictions.PredictionLog.add = timed("log", predictions.PredictionLog.add)
+    prediction_log.PredictionLog.add = timed("log", prediction_log.PredictionLog.add)
+    prediction_log.PredictionLog._write = background_timed(prediction_log.PredictionLog._write)
+
+
+_background = {"s": 0.0, "writes": 0}
+
+
+def background_timed(func):
+    """The log's writes, which run on the writer thread by default (off the request): timed
+    apart from the request's stages."""
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _background["s"] += time.perf_counter() - started
+            _background["writes"] += 1
+
+    return wrapper
 
 
 def recreate_database(url: str) -> None:
@@ -145,9 +167,13 @@ def measure(app, path: str, body: bytes, token: str, n: int) -> dict:
         queries[0] += 1
         return execute(sql, params, many, context)
 
+    from engine.services.prediction_log import prediction_log
+
     for _ in range(20):  # warm-up: the pipeline cache, connections, the last-used update
         assert send(app, path, body, token) == 200
+    prediction_log.flush()
     _totals.clear()
+    _background.update(s=0.0, writes=0)
     totals = []
     with connection.execute_wrapper(count):
         for _ in range(n):
@@ -156,13 +182,31 @@ def measure(app, path: str, body: bytes, token: str, n: int) -> dict:
             totals.append(time.perf_counter() - started)
             assert status == 200, status
     total = sum(totals)
+    prediction_log.flush()  # what the writer thread has not written yet, timed with the rest
     stages = dict(_totals)
     stages["dispatch"] = total - sum(stages.values())
     return {
         "ms": {k: 1000 * v / n for k, v in stages.items()},
         "total_ms": 1000 * total / n,
         "queries": queries[0] / n,
+        "background_ms": 1000 * _background["s"] / n,
+        "background_writes": _background["writes"],
     }
+
+
+def compare_middleware(app, path: str, body: bytes, token: str, n: int) -> dict:
+    """Mean time of a 1-row key request through the full middleware (the handler every other
+    request takes) and through the key requests' handler, in alternating blocks of 25."""
+    apps = {"stock": app.full, "skipping": app}
+    spent = {"stock": 0.0, "skipping": 0.0}
+    for _ in range(n // 25):
+        for name, handler in apps.items():
+            started = time.perf_counter()
+            for _ in range(25):
+                assert send(handler, path, body, token) == 200
+            spent[name] += time.perf_counter() - started
+    done = 25 * (n // 25)
+    return {"n": done, **{k: 1000 * v / done for k, v in spent.items()}}
 
 
 def render(results: dict, args) -> str:
@@ -170,7 +214,7 @@ def render(results: dict, args) -> str:
 
     lines = [
         f"{args.requests} requests of each size, one after another, in process through "
-        f"Django's WSGI handler; PostgreSQL on loopback; {platform.machine()}, "
+        f"the studio's WSGI application; PostgreSQL on loopback; {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; load average "
         f"{os.getloadavg()[0]:.1f} when it ended.",
         "",
@@ -190,9 +234,24 @@ def render(results: dict, args) -> str:
     )
     lines.append("")
     lines.append(
-        f"- SQL queries per request: {results[1]['queries']:.1f} (1 row), "
-        f"{results[100]['queries']:.1f} (100 rows), the log's included."
+        f"- SQL queries per request on the request thread: {results[1]['queries']:.1f} (1 row), "
+        f"{results[100]['queries']:.1f} (100 rows)."
     )
+    lines.append(
+        "- The log's writes, off the request thread (the writer thread, every "
+        f"{results[1]['interval']:g} s): {results[1]['background_ms']:.2f} ms per request at "
+        f"1 row and {results[100]['background_ms']:.2f} ms at 100 rows "
+        f"({results[1]['background_writes']} and {results[100]['background_writes']} "
+        "transactions for the requests above)."
+    )
+    if "middleware" in results:
+        m = results["middleware"]
+        lines.append(
+            f"- Middleware, 1-row key requests, {m['n']} each, interleaved: "
+            f"{m['stock']:.2f} ms per request with Django's session, CSRF, authentication and "
+            f"messages middleware, {m['skipping']:.2f} ms with them skipped for key requests "
+            f"({m['stock'] - m['skipping']:+.2f} ms)."
+        )
     return "\n".join(lines)
 
 
@@ -202,6 +261,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument(
         "--cprofile", type=int, metavar="ROWS", help="also print cProfile's top functions"
+    )
+    parser.add_argument(
+        "--compare-middleware",
+        action="store_true",
+        help="also time key requests with Django's stock middleware (nothing skipped)",
     )
     args = parser.parse_args()
     if not args.database_url:
@@ -222,15 +286,20 @@ def main() -> None:
     print("preparing: migrate, train, promote, deploy ...", flush=True)
     with contextlib.redirect_stdout(sys.stderr):
         prepared = prepare_studio(tmp)
-    from django.core.wsgi import get_wsgi_application
+    from pycaret_studio.wsgi import application as app  # as gunicorn serves it
 
-    app = get_wsgi_application()
     instrument()
     path = f"/api/v1/deployments/{prepared['slug']}/predict"
     results = {}
+    from django.conf import settings
+
     for size in (1, 100):
         body = json.dumps({"rows": prepared["rows"][:size]}).encode()
         results[size] = measure(app, path, body, prepared["token"], args.requests)
+        results[size]["interval"] = settings.STUDIO_PREDICTION_LOG_FLUSH_S
+    if args.compare_middleware:
+        body = json.dumps({"rows": prepared["rows"][:1]}).encode()
+        results["middleware"] = compare_middleware(app, path, body, prepared["token"], 300)
     print(render(results, args))
     if args.cprofile:
         import cProfile

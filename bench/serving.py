@@ -52,7 +52,7 @@ BIN = Path(PYTHON).parent
 THROUGHPUT_TARGET = 2.0  # studio / pycaret
 P50_TARGET = 0.5  # studio / pycaret
 LIMIT_TARGET = 0.5  # studio / limit, throughput
-SERVERS = ("studio", "limit", "pycaret")
+SERVERS = ["studio", "limit", "pycaret"]  # another server appends itself here
 SIZES = (1, 100)
 
 BATCH_ROUTE = """
@@ -327,15 +327,30 @@ def load(target: Target, size: int, total: int, concurrency: int) -> dict:
     wall = time.perf_counter() - began
     if failures:
         raise SystemExit(f"{target.name}: {len(failures)} failed requests, e.g. {failures[0]}")
-    latencies.sort()
+    return summary(latencies, wall, size)
+
+
+def summary(latencies: list[float], wall: float, size: int) -> dict:
+    """Throughput and latency percentiles of `latencies` (seconds) over `wall` seconds."""
+    latencies = sorted(latencies)
+    total = len(latencies)
     return {
         "requests": total,
         "wall_s": wall,
         "rps": total / wall,
         "rows_per_s": total * size / wall,
         "p50_ms": 1000 * statistics.median(latencies),
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+        "p95_ms": 1000 * latencies[min(total - 1, int(0.95 * total))],
+        "p99_ms": 1000 * latencies[min(total - 1, int(0.99 * total))],
+        "latencies": latencies,
     }
+
+
+def merged(parts: list[dict], size: int) -> dict:
+    """One result from the rounds of one server: requests and wall time summed, latencies
+    pooled."""
+    latencies = [x for part in parts for x in part["latencies"]]
+    return summary(latencies, sum(part["wall_s"] for part in parts), size)
 
 
 def warm_up(target: Target, workers: int, concurrency: int) -> None:
@@ -357,20 +372,22 @@ def render(results: dict, args, versions: dict) -> str:
         f"Python {platform.python_version()}; {versions}.",
         f"{args.workers} worker processes each; concurrency {args.concurrency}; "
         f"{args.requests} single-row and {args.requests // 2} 100-row requests per server, "
-        "after a warm-up; the three servers run one after another at each size. Studio "
+        f"after a warm-up, in {args.rounds} rounds in which the servers take turns. Studio "
         f"database: {'PostgreSQL' if args.database_url else 'SQLite'}. "
         f"Load average during the run: {results['load']}. Studio prediction log: "
         + (
-            f"buffered, flushed every {args.log_flush_s:g} s."
+            "buffered, written by a background thread every 1 s (the default)."
+            if args.log_flush_s is None
+            else f"buffered, written every {args.log_flush_s:g} s."
             if args.log_flush_s
-            else "one write per request, after its response (the default)."
+            else "one write per request, after its response."
         ),
         "",
         "| rows / request | server | requests/s | rows/s | p50 | p99 |",
         "|---|---|---|---|---|---|",
     ]
     for size in SIZES:
-        for name in SERVERS:
+        for name in (n for n in SERVERS if n in results):
             r = results[name][size]
             lines.append(
                 f"| {size} | {name} | {r['rps']:.1f} | {r['rows_per_s']:.0f} | "
@@ -450,11 +467,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="single-row requests")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
+        "--rounds", type=int, default=4, help="the servers take turns this many times per size"
+    )
+    parser.add_argument(
         "--log-flush-s",
         type=float,
         default=None,
         help="STUDIO_PREDICTION_LOG_FLUSH_S for the studio (default: the studio's default, "
-        "each request's log written as its response goes out)",
+        "1 s: buffered, written by a background thread; 0: each request's log at once)",
     )
     parser.add_argument(
         "--database-url",
@@ -574,22 +594,31 @@ def main() -> None:
             {1: json.dumps({"rows": rows[:1]}), 100: json.dumps({"rows": rows})},
             {},
         )
+        # Every server measured, by name (the names in SERVERS); measured in this order.
+        targets = {"pycaret": pycaret, "limit": limit, "studio": studio}
         print("warming up (loads the pipeline in every worker) ...", flush=True)
-        for target in (studio, limit, pycaret):
+        for target in targets.values():
             warm_up(target, args.workers, args.concurrency)
-        results: dict = {name: {} for name in SERVERS}
+        results: dict = {name: {} for name in targets}
         loads = [os.getloadavg()[0]]
         for size in SIZES:
             total = args.requests if size == 1 else args.requests // 2
-            for target in (pycaret, limit, studio):
-                result = load(target, size, total, args.concurrency)
-                results[target.name][size] = result
+            # The servers take turns, round after round, so a change in the shared machine's
+            # load falls on all of them rather than on whichever ran at that moment.
+            parts: dict = {name: [] for name in targets}
+            for _ in range(args.rounds):
+                for target in targets.values():
+                    parts[target.name].append(
+                        load(target, size, max(1, total // args.rounds), args.concurrency)
+                    )
+                    loads.append(os.getloadavg()[0])
+            for name in targets:
+                result = results[name][size] = merged(parts[name], size)
                 print(
-                    f"{target.name:8s} {size:3d} rows: {result['rps']:7.1f} req/s  "
+                    f"{name:8s} {size:3d} rows: {result['rps']:7.1f} req/s  "
                     f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms",
                     flush=True,
                 )
-                loads.append(os.getloadavg()[0])
         results["load"] = f"{min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
         section = render(results, args, versions())
         print("\n" + section)

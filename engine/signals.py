@@ -96,6 +96,27 @@ def let_joblib_use_processes(**_):
         current._config["daemon"] = False
 
 
+@worker_process_init.connect
+def lower_worker_priority(**_):
+    """Training yields the CPU to serving: each pool process (and every joblib process it
+    starts, which inherits it) runs at niceness STUDIO_WORKER_NICE (default 10) at least, and
+    so does the worker's session where Linux schedules sessions first (autogroup)."""
+    from engine.runner.processes import lower_priority, lower_session_priority, worker_nice
+
+    try:
+        niceness = lower_priority(worker_nice())
+    except (OSError, ValueError):
+        logger.exception("could not lower the worker's CPU priority")
+        return
+    session = lower_session_priority(niceness)
+    logger.info(
+        "pool process %s runs at niceness %s (its session's autogroup: %s)",
+        os.getpid(),
+        niceness,
+        "not used" if session is None else f"niceness {session}",
+    )
+
+
 @worker_process_shutdown.connect
 def stop_joblib_workers(**_):
     from engine.runner.processes import end_joblib_workers

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "copilots",
 ]
 
+# An API request with an X-PyCaret-Key header and no session cookie skips the session, CSRF,
+# authentication and messages middleware (pycaret_studio/key_requests.py, used by wsgi.py).
 MIDDLEWARE = [
     "pycaret_studio.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -219,6 +221,13 @@ CACHES["serving"] = {
     "OPTIONS": {"MAX_ENTRIES": 10_000},
 }
 STUDIO_SERVING_CACHE_S = float(os.environ.get("STUDIO_SERVING_CACHE_S") or 5)
+# The predict path's log: each web process buffers its requests' log rows and input samples and
+# a background thread writes them every STUDIO_PREDICTION_LOG_FLUSH_S seconds (or as soon as
+# the buffer holds LOG_MAX_BUFFERED requests), in one transaction; the buffer is written on a
+# clean exit (gunicorn's worker_exit hook, atexit). 0: each request's log is written as its
+# response goes out. STUDIO_PREDICTION_SAMPLE_ROWS: the input rows a request keeps for drift.
+STUDIO_PREDICTION_LOG_FLUSH_S = float(os.environ.get("STUDIO_PREDICTION_LOG_FLUSH_S") or 1)
+STUDIO_PREDICTION_SAMPLE_ROWS = int(os.environ.get("STUDIO_PREDICTION_SAMPLE_ROWS") or 10)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -1,8 +1,13 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn: Django's handler, and a lean one for API-key requests
+(pycaret_studio/key_requests.py)."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pycaret_studio.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from pycaret_studio.key_requests import StudioWSGIApplication  # noqa: E402
+
+application = StudioWSGIApplication()

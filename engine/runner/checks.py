@@ -13,6 +13,7 @@ import pandas as pd
 from engine.numbers import plural
 from engine.plans import SetupOptions
 from engine.runner.errors import ConfigError, DataError
+from engine.runner.processes import run_n_jobs
 
 MIN_ROWS = 10
 # A float target with more distinct decimal values than this is a regression target.
@@ -277,7 +278,13 @@ def setup_kwargs(task: str, options: SetupOptions) -> dict[str, Any]:
         kwargs["data_split_shuffle"] = False
         kwargs["fold_shuffle"] = False
         kwargs["data_split_stratify"] = False
-    return kwargs
+    return with_run_n_jobs(kwargs)
+
+
+def with_run_n_jobs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with the n_jobs that STUDIO_RUN_N_JOBS sets, if it does."""
+    n_jobs = run_n_jobs()
+    return kwargs if n_jobs is None else {**kwargs, "n_jobs": n_jobs}
 
 
 def feature_kind(series: pd.Series, column: str, options: SetupOptions) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from engine.plans import PLOTS, Plan, SetupPlan, TimeSeriesOptions
 from engine.runner import figures, outputs
+from engine.runner.checks import with_run_n_jobs
 from engine.runner.errors import ConfigError, DataError
 from engine.runner.events import EventSink, Progress
 from engine.runner.jsonsafe import to_jsonable
@@ -81,7 +82,7 @@ def execute_forecasting(
         data, target=target, options=options, fold=getattr(plan, "fold", None)
     )
     progress = Progress(sink, 1)
-    kwargs = options.to_setup_kwargs()
+    kwargs = with_run_n_jobs(options.to_setup_kwargs())
     index = series.index
     sink.event(
         "info",

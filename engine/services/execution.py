@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -119,8 +119,11 @@ class RunWatcher:
             return
         if os.getpid() != self._owner_pid:  # never in a process forked from the job's
             return
-        if run_mark_cancelled(run_id=self.run_id):
-            self.sink.event("warning", "cancelled: the job was stopped")
+        # One commit: whoever sees the run cancelled also sees why (a pool process running at
+        # a lower priority, STUDIO_WORKER_NICE, may wait a while between two statements).
+        with transaction.atomic():
+            if run_mark_cancelled(run_id=self.run_id):
+                self.sink.event("warning", "cancelled: the job was stopped")
         if self.work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
         storage.delete_prefixes([storage.run_prefix(self.run_id)])

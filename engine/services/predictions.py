@@ -1,28 +1,23 @@
 """Writes for predictions: predict with a deployment's pipeline, and log each request.
 
 The predict path stays short: a scoped lookup, the row checks, the pipeline from the
-process's cache; the log of the request, with a sample of its inputs, is written after the
-response has gone out (see PredictionLog). The reservoir of samples is trimmed to the
-newest SAMPLES_KEPT rows per deployment now and then on write, and by a beat task.
+process's cache; the log of the request, with a sample of its inputs, is handed to the
+process's buffered log once the response has gone out (engine/services/prediction_log.py).
+The reservoir of samples is trimmed to the newest SAMPLES_KEPT rows per deployment now and
+then on write, and by a beat task.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import random
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, transaction
 from django.utils import timezone
 
 from accounts.access import require
@@ -30,16 +25,21 @@ from accounts.models import User
 from accounts.services import audit_record
 from engine import serving
 from engine.errors import StudioError
-from engine.models import Deployment, Pipeline, PredictionRequest, PredictionSample
+from engine.models import Deployment, Pipeline
 from engine.plans import MAX_FH
 from engine.services.deployments import deployment_inactive_error
+from engine.services.prediction_log import (  # noqa: F401 (re-exported)
+    SAMPLES_KEPT,
+    LogEntry,
+    prediction_log,
+    samples_trim,
+)
 
 logger = logging.getLogger(__name__)
 
-SAMPLES_KEPT = 10_000
-SAMPLES_PER_REQUEST = 1_000
-TRIM_AFTER_ROWS = 1_000  # rows written by this process since its last trim
-LOG_MAX_BUFFERED = 500  # requests
+# A batch CSV chunk keeps up to this many of its rows for the drift report; a predict request
+# keeps STUDIO_PREDICTION_SAMPLE_ROWS (default 10: the log stays cheap on the hot path).
+SAMPLES_PER_BATCH_CHUNK = 1_000
 MISMATCH_AUDIT_EVERY_S = 60
 MAX_HORIZON = MAX_FH
 
@@ -170,10 +170,7 @@ def log_batch_chunk(
     """Log one scored chunk of a batch CSV like a request (source "batch"): its rows count in
     the deployment's statistics, and a sample of them feeds the drift report."""
     n_rows = len(predictions)
-    if n_rows > SAMPLES_PER_REQUEST:
-        indices = sorted(random.sample(range(n_rows), SAMPLES_PER_REQUEST))
-    else:
-        indices = list(range(n_rows))
+    indices = _sample_indices(n_rows, SAMPLES_PER_BATCH_CHUNK)
     prediction_log._write(
         [
             LogEntry(
@@ -207,10 +204,7 @@ def _log_request(
         latency_ms = (time.perf_counter() - started) * 1000
     indices: list[int] = []
     if prepared is not None and predictions is not None:
-        if n_rows > SAMPLES_PER_REQUEST:
-            indices = sorted(random.sample(range(n_rows), SAMPLES_PER_REQUEST))
-        else:
-            indices = list(range(n_rows))
+        indices = _sample_indices(n_rows, settings.STUDIO_PREDICTION_SAMPLE_ROWS)
     prediction_log.add(
         LogEntry(
             deployment_id=deployment.pk,
@@ -226,159 +220,8 @@ def _log_request(
     )
 
 
-@dataclass
-class LogEntry:
-    deployment_id: int
-    created_at: datetime
-    n_rows: int
-    horizon: int | None
-    latency_ms: float
-    status: int
-    prepared: serving.PreparedRows | None
-    predictions: list[dict] | None
-    indices: list[int]
-    source: str = "api"
-
-
-class PredictionLog:
-    """Writes request logs and input samples, now or in batches.
-
-    With STUDIO_PREDICTION_LOG_FLUSH_S unset or 0, each request's log is one transaction,
-    written as the response goes out. With a positive value, entries are buffered in the
-    process and a background thread writes them every that many seconds in one
-    transaction: far fewer commits under load (on SQLite, concurrent commits wait on the
-    file lock), at the price of losing at most that window if the process dies.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: list[LogEntry] = []
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._rows_since_trim: dict[int, int] = {}
-
-    @property
-    def interval(self) -> float:
-        return float(os.environ.get("STUDIO_PREDICTION_LOG_FLUSH_S") or 0)
-
-    def add(self, entry: LogEntry) -> None:
-        if self.interval <= 0:
-            self._write([entry])
-            return
-        with self._lock:
-            self._entries.append(entry)
-            full = len(self._entries) >= LOG_MAX_BUFFERED
-            self._ensure_thread()
-        if full:
-            self.flush()
-
-    def flush(self) -> int:
-        with self._lock:
-            entries, self._entries = self._entries, []
-        if entries:
-            self._write(entries)
-        return len(entries)
-
-    def discard(self) -> None:
-        with self._lock:
-            self._entries = []
-
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        if self._pid is None:
-            atexit.register(self.flush)
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        last = time.monotonic()
-        while True:
-            interval = self.interval
-            # Short naps, so a changed interval takes effect soon.
-            time.sleep(min(max(interval, 0.05), 1.0))
-            if interval > 0 and time.monotonic() - last < interval:
-                continue
-            last = time.monotonic()
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("could not write the prediction log")
-            finally:
-                connections.close_all()  # this thread's own connections
-            if interval <= 0:  # buffering was switched off: nothing more will arrive
-                return
-
-    def _write(self, entries: list[LogEntry]) -> None:
-        written: dict[int, int] = {}
-        try:
-            with transaction.atomic():
-                PredictionRequest.objects.bulk_create(
-                    PredictionRequest(
-                        deployment_id=e.deployment_id,
-                        created_at=e.created_at,
-                        n_rows=e.n_rows,
-                        horizon=e.horizon,
-                        latency_ms=e.latency_ms,
-                        status_code=e.status,
-                        source=e.source,
-                    )
-                    for e in entries
-                )
-                samples = []
-                for e in entries:
-                    if not e.indices:
-                        continue
-                    records = e.prepared.records(e.indices)
-                    samples.extend(
-                        PredictionSample(
-                            deployment_id=e.deployment_id,
-                            created_at=e.created_at,
-                            inputs=record,
-                            prediction=_logged(e.predictions[i]),
-                        )
-                        for i, record in zip(e.indices, records, strict=True)
-                    )
-                    written[e.deployment_id] = written.get(e.deployment_id, 0) + len(records)
-                PredictionSample.objects.bulk_create(samples, batch_size=1000)
-        except Exception:  # the log must never cost a caller its prediction
-            logger.exception("could not log %d prediction requests", len(entries))
-            return
-        for deployment_id, n in written.items():
-            total = self._rows_since_trim.get(deployment_id, 0) + n
-            if total >= TRIM_AFTER_ROWS:
-                samples_trim(deployment_id=deployment_id)
-                total = 0
-            self._rows_since_trim[deployment_id] = total
-
-
-prediction_log = PredictionLog()
-
-
-def _logged(prediction: dict) -> dict:
-    """A prediction as the sample keeps it: without the per-class probabilities."""
-    return {k: v for k, v in prediction.items() if k != "probabilities"}
-
-
-def samples_trim(*, deployment_id: int | None = None, keep: int = SAMPLES_KEPT) -> int:
-    """Keep the newest `keep` samples per deployment (all deployments by default)."""
-    if deployment_id is None:
-        ids = list(
-            PredictionSample.objects.order_by().values_list("deployment_id", flat=True).distinct()
-        )
-    else:
-        ids = [deployment_id]
-    deleted = 0
-    for dep_id in ids:
-        boundary = list(
-            PredictionSample.objects.filter(deployment_id=dep_id)
-            .order_by("-id")
-            .values_list("id", flat=True)[keep : keep + 1]
-        )
-        if boundary:
-            count, _ = PredictionSample.objects.filter(
-                deployment_id=dep_id, id__lte=boundary[0]
-            ).delete()
-            deleted += count
-    return deleted
+def _sample_indices(n_rows: int, keep: int) -> list[int]:
+    """All row positions, or `keep` of them drawn at random, in order."""
+    if n_rows <= keep:
+        return list(range(n_rows))
+    return sorted(random.sample(range(n_rows), max(keep, 0)))

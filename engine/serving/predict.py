@@ -87,10 +87,11 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     """Predictions for `frame` equal to PyCaret's `predict_model(pipeline, data=frame)`.
 
     Same steps as predict_model: shrink dtypes as its data preparation does (float64 to
-    float32, text to category), apply the preprocessing, predict with the final
-    estimator, undo the label encoding, and take the probability of the predicted class
-    as the score, with every class's probability. Scores are not rounded (predict_model
-    rounds to 4 decimals).
+    float32, text to category), apply the preprocessing once, predict with the final
+    estimator (a classifier's label read off its predict_proba where that is how its
+    predict decides: see `predicted_classes`), undo the label encoding, and take the
+    probability of the predicted class as the score, with every class's probability.
+    Scores are not rounded (predict_model rounds to 4 decimals).
     """
     import numpy as np
 
@@ -112,9 +113,9 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
             {"label": int(flag), "score": float(score)}
             for flag, score in zip(flags, scores, strict=True)
         ]
-    pred = np.nan_to_num(estimator.predict(transformed))
-    pred = np.asarray(loaded.pipeline.inverse_transform(pred))
     if task != "classification":
+        pred = np.nan_to_num(estimator.predict(transformed))
+        pred = np.asarray(loaded.pipeline.inverse_transform(pred))
         return [{"label": v, "value": v} for v in (float(x) for x in pred)]
     proba = estimator.predict_proba(transformed)
     encoder = loaded.label_encoder
@@ -122,6 +123,9 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
         pred = (proba[:, 1] >= loaded.probability_threshold).astype(int)
         if encoder is not None:
             pred = encoder.inverse_transform(pred)
+    else:
+        pred = np.nan_to_num(predicted_classes(estimator, transformed, proba))
+        pred = np.asarray(loaded.pipeline.inverse_transform(pred))
     pred = _labels(np.asarray(pred))
     index = encoder.transform(pred) if encoder is not None else pred.astype(int)
     scores = proba[np.arange(len(pred)), index]
@@ -134,6 +138,50 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
         }
         for label, score, row in zip(pred, scores, proba, strict=True)
     ]
+
+
+# Estimators whose predict() is the class of the highest predict_proba column (or a decision
+# function that predict_proba maps through a monotonic link: expit, softmax, normalisation).
+# Exact classes only: a subclass may decide differently. Not here, for instance: SVC, whose
+# probabilities come from a separate Platt calibration and can disagree with predict().
+PREDICT_IS_ARGMAX_OF_PROBA = frozenset(
+    {
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._classes.ExtraTreeClassifier",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.ensemble._gb.GradientBoostingClassifier",
+        "sklearn.naive_bayes.GaussianNB",
+        "sklearn.discriminant_analysis.LinearDiscriminantAnalysis",
+        "sklearn.discriminant_analysis.QuadraticDiscriminantAnalysis",
+        "sklearn.neighbors._classification.KNeighborsClassifier",
+        "lightgbm.sklearn.LGBMClassifier",
+    }
+)
+
+
+def predicted_classes(estimator, transformed, proba):
+    """`estimator.predict(transformed)`, read off `proba` (its predict_proba) where predict is
+    the most probable class, which saves a second pass of the estimator's input checks.
+
+    A row whose top probability is not unique (a tie, or rounding: expit of a tiny positive
+    decision is exactly 0.5) or not a number is left to predict() itself, so the labels are
+    always predict()'s. Any other estimator is asked with predict(), as before.
+    """
+    import numpy as np
+
+    kind = type(estimator)
+    if f"{kind.__module__}.{kind.__qualname__}" not in PREDICT_IS_ARGMAX_OF_PROBA:
+        return estimator.predict(transformed)
+    proba = np.asarray(proba)
+    classes = np.asarray(estimator.classes_)
+    pred = classes.take(proba.argmax(axis=1))
+    undecided = np.flatnonzero((proba == proba.max(axis=1, keepdims=True)).sum(axis=1) != 1)
+    if len(undecided):
+        subset = getattr(transformed, "iloc", transformed)[undecided]
+        pred[undecided] = estimator.predict(subset)
+    return pred
 
 
 def _class_names(loaded: LoadedPipeline, n: int) -> list[str]:

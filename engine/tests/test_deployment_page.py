@@ -27,8 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
 
 @pytest.fixture(autouse=True)
-def _fresh(monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0")
+def _fresh():
     serving.cache_clear()
     cache.clear()
     yield

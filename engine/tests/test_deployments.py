@@ -40,8 +40,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_serving_cache(monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0")  # each request's log at once
+def _fresh_serving_cache(settings):
+    # Whole requests in the input sample (the default keeps 10 rows of each), so a test
+    # controls the drift report's current rows with one request.
+    settings.STUDIO_PREDICTION_SAMPLE_ROWS = 1000
     serving.cache_clear()
     cache.clear()
     yield
@@ -365,8 +367,8 @@ def test_requests_and_input_samples_are_logged(alice_client, deployment):
     assert stats["p50_ms"] > 0
 
 
-def test_buffered_logs_are_written_in_one_go(alice_client, deployment, monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "3600")
+def test_buffered_logs_are_written_in_one_go(alice_client, deployment, settings):
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 3600
     try:
         predict(alice_client, deployment.slug, rows(3))
         predict(alice_client, deployment.slug, rows(2))
@@ -379,13 +381,13 @@ def test_buffered_logs_are_written_in_one_go(alice_client, deployment, monkeypat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_buffer_is_flushed_by_its_thread(alice_client, deployment, monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0.1")
+def test_the_buffer_is_flushed_by_its_thread(alice_client, deployment, settings):
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0.1
     predict(alice_client, deployment.slug, rows(4))
     deadline = time.monotonic() + 10
     while not PredictionRequest.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0")
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0
     assert PredictionRequest.objects.get().n_rows == 4
     assert PredictionSample.objects.count() == 4
 

@@ -22,8 +22,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_serving_cache(monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0")  # each request's log at once
+def _fresh_serving_cache(settings):
+    # Whole requests in the input sample (the default keeps 10 rows of each), so a test
+    # controls the drift report's current rows with one request.
+    settings.STUDIO_PREDICTION_SAMPLE_ROWS = 1000
     serving.cache_clear()
     cache.clear()
     yield

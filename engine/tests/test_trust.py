@@ -30,8 +30,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_serving_cache(monkeypatch):
-    monkeypatch.setenv("STUDIO_PREDICTION_LOG_FLUSH_S", "0")
+def _fresh_serving_cache():
     serving.cache_clear()
     cache.clear()
     yield

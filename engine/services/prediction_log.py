@@ -1,0 +1,224 @@
+"""The log of predict requests and the sample of their inputs that the drift report reads.
+
+By default each process buffers its entries and one background thread writes them in one
+transaction every STUDIO_PREDICTION_LOG_FLUSH_S seconds, or as soon as the buffer holds
+LOG_MAX_BUFFERED requests: the request thread only appends to a list. Nothing buffered is lost
+on a clean exit: gunicorn's `worker_exit` hook (gunicorn.conf.py) and an `atexit` handler stop
+the thread, wait for a write in progress and write what is left. A process killed outright
+(SIGKILL, out of memory) loses at most one interval. With the setting at 0, each request's log
+is one transaction, written as its response goes out.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connections, transaction
+
+from engine import serving
+from engine.models import PredictionRequest, PredictionSample
+
+logger = logging.getLogger(__name__)
+
+SAMPLES_KEPT = 10_000
+TRIM_AFTER_ROWS = 1_000  # rows written by this process since its last trim
+LOG_MAX_BUFFERED = 500  # requests: the thread is woken to write them at once
+# Past this many buffered requests (the writer is failing or far behind) a request writes the
+# buffer itself rather than let it grow without bound.
+LOG_HARD_LIMIT = 4 * LOG_MAX_BUFFERED
+SHUTDOWN_JOIN_S = 30
+
+
+@dataclass
+class LogEntry:
+    deployment_id: int
+    created_at: datetime
+    n_rows: int
+    horizon: int | None
+    latency_ms: float
+    status: int
+    prepared: serving.PreparedRows | None
+    predictions: list[dict] | None
+    indices: list[int]
+    source: str = "api"
+
+
+class PredictionLog:
+    """Writes request logs and input samples, in batches off the request thread by default."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[LogEntry] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._atexit_registered = False
+        self._rows_since_trim: dict[int, int] = {}
+
+    @property
+    def interval(self) -> float:
+        return float(settings.STUDIO_PREDICTION_LOG_FLUSH_S)
+
+    def add(self, entry: LogEntry) -> None:
+        if self.interval <= 0 or self._stop.is_set():
+            self._write([entry])
+            return
+        with self._lock:
+            self._entries.append(entry)
+            pending = len(self._entries)
+            running = self._ensure_thread()
+        if not running or pending >= LOG_HARD_LIMIT:
+            self.flush()
+        elif pending >= LOG_MAX_BUFFERED:
+            self._wake.set()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def flush(self) -> int:
+        """Write everything buffered now, on the calling thread; the number of requests."""
+        with self._lock:
+            entries, self._entries = self._entries, []
+        if entries:
+            self._write(entries)
+        return len(entries)
+
+    def discard(self) -> None:
+        with self._lock:
+            self._entries = []
+
+    def shutdown(self) -> int:
+        """Stop the writer thread (letting a write in progress finish) and write what is left.
+
+        Called on a clean exit; entries added afterwards are written at once."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            thread.join(timeout=SHUTDOWN_JOIN_S)
+        try:
+            return self.flush()
+        finally:
+            connections.close_all()
+
+    def _ensure_thread(self) -> bool:
+        """Start the writer thread in this process if it is not running (called under the
+        lock). False if no thread can be started (the interpreter is shutting down)."""
+        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+            return True
+        if not self._atexit_registered:
+            atexit.register(self.shutdown)
+            self._atexit_registered = True
+        self._pid = os.getpid()
+        self._wake.clear()
+        thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            self._thread = None
+            return False
+        self._thread = thread
+        return True
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while not self._stop.is_set():
+            interval = self.interval
+            # Short naps, so a changed interval takes effect soon; woken early when full.
+            woken = self._wake.wait(timeout=min(max(interval, 0.05), 1.0))
+            self._wake.clear()
+            if self._stop.is_set():
+                return  # shutdown() writes what is left
+            if not woken and interval > 0 and time.monotonic() - last < interval:
+                continue
+            last = time.monotonic()
+            try:
+                self.flush()
+            except Exception:
+                logger.exception("could not write the prediction log")
+            finally:
+                connections.close_all()  # this thread's own connections
+            if self.interval <= 0:  # buffering was switched off: nothing more will arrive
+                return
+
+    def _write(self, entries: list[LogEntry]) -> None:
+        written: dict[int, int] = {}
+        try:
+            with transaction.atomic():
+                PredictionRequest.objects.bulk_create(
+                    PredictionRequest(
+                        deployment_id=e.deployment_id,
+                        created_at=e.created_at,
+                        n_rows=e.n_rows,
+                        horizon=e.horizon,
+                        latency_ms=e.latency_ms,
+                        status_code=e.status,
+                        source=e.source,
+                    )
+                    for e in entries
+                )
+                samples = []
+                for e in entries:
+                    if not e.indices:
+                        continue
+                    records = e.prepared.records(e.indices)
+                    samples.extend(
+                        PredictionSample(
+                            deployment_id=e.deployment_id,
+                            created_at=e.created_at,
+                            inputs=record,
+                            prediction=_logged(e.predictions[i]),
+                        )
+                        for i, record in zip(e.indices, records, strict=True)
+                    )
+                    written[e.deployment_id] = written.get(e.deployment_id, 0) + len(records)
+                PredictionSample.objects.bulk_create(samples, batch_size=1000)
+        except Exception:  # the log must never cost a caller its prediction
+            logger.exception("could not log %d prediction requests", len(entries))
+            return
+        for deployment_id, n in written.items():
+            total = self._rows_since_trim.get(deployment_id, 0) + n
+            if total >= TRIM_AFTER_ROWS:
+                samples_trim(deployment_id=deployment_id)
+                total = 0
+            self._rows_since_trim[deployment_id] = total
+
+
+prediction_log = PredictionLog()
+
+
+def _logged(prediction: dict) -> dict:
+    """A prediction as the sample keeps it: without the per-class probabilities."""
+    return {k: v for k, v in prediction.items() if k != "probabilities"}
+
+
+def samples_trim(*, deployment_id: int | None = None, keep: int = SAMPLES_KEPT) -> int:
+    """Keep the newest `keep` samples per deployment (all deployments by default)."""
+    if deployment_id is None:
+        ids = list(
+            PredictionSample.objects.order_by().values_list("deployment_id", flat=True).distinct()
+        )
+    else:
+        ids = [deployment_id]
+    deleted = 0
+    for dep_id in ids:
+        boundary = list(
+            PredictionSample.objects.filter(deployment_id=dep_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[keep : keep + 1]
+        )
+        if boundary:
+            count, _ = PredictionSample.objects.filter(
+                deployment_id=dep_id, id__lte=boundary[0]
+            ).delete()
+            deleted += count
+    return deleted
