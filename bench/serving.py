@@ -12,6 +12,8 @@ worker processes:
 - limit: bench/limit_app.py, a minimal WSGI app under the same gunicorn settings that loads
   the same artifact file (its sha256 checked, like the studio) and answers one
   `predict_proba` call on the posted rows: no auth, no checks, no log;
+- mlflow: `mlflow models serve` on the same artifact, from its own virtualenv (see
+  bench/mlflow_peer.py; `--no-mlflow` leaves it out);
 - pycaret: the FastAPI file that PyCaret 3.3.2's `create_api` generates, under uvicorn, loading
   the very same artifact file. The generated app takes one row per request; for 100-row
   requests a list route is appended to it, built the same way (`predict_model` once per
@@ -52,7 +54,7 @@ BIN = Path(PYTHON).parent
 THROUGHPUT_TARGET = 2.0  # studio / pycaret
 P50_TARGET = 0.5  # studio / pycaret
 LIMIT_TARGET = 0.5  # studio / limit, throughput
-SERVERS = ("studio", "limit", "pycaret")
+SERVERS = ("studio", "limit", "mlflow", "pycaret")  # mlflow: see bench/mlflow_peer.py
 SIZES = (1, 100)
 
 BATCH_ROUTE = """
@@ -356,7 +358,7 @@ def render(results: dict, args, versions: dict) -> str:
         f"Python {platform.python_version()}; {versions}.",
         f"{args.workers} worker processes each; concurrency {args.concurrency}; "
         f"{args.requests} single-row and {args.requests // 2} 100-row requests per server, "
-        "after a warm-up; the three servers run one after another at each size. Studio "
+        "after a warm-up; the servers run one after another at each size. Studio "
         f"database: {'PostgreSQL' if args.database_url else 'SQLite'}. "
         f"Load average during the run: {results['load']}. Studio prediction log: "
         + (
@@ -369,7 +371,7 @@ def render(results: dict, args, versions: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for size in SIZES:
-        for name in SERVERS:
+        for name in (name for name in SERVERS if size in results[name]):
             r = results[name][size]
             lines.append(
                 f"| {size} | {name} | {r['rps']:.1f} | {r['rows_per_s']:.0f} | "
@@ -396,6 +398,9 @@ def render(results: dict, args, versions: dict) -> str:
             f"(target >= {THROUGHPUT_TARGET:.0f}x: {met_rps}); "
             f"p50 studio / pycaret **{p50:.2f}x** (target <= {P50_TARGET}x: {met_p50})."
         )
+    from mlflow_peer import summary_lines
+
+    lines += summary_lines(results, SIZES)
     return "\n".join(lines)
 
 
@@ -461,6 +466,12 @@ def main() -> None:
         "its name must contain 'bench'); default: a throwaway SQLite file",
     )
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument(
+        "--no-mlflow",
+        action="store_true",
+        help="leave out MLflow's model server (default: served from var/bench/mlflow-venv, "
+        "which bench/mlflow_peer.py creates once)",
+    )
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
@@ -573,14 +584,29 @@ def main() -> None:
             {1: json.dumps({"rows": rows[:1]}), 100: json.dumps({"rows": rows})},
             {},
         )
-        print("warming up (loads the pipeline in every worker) ...", flush=True)
-        for target in (studio, limit, pycaret):
-            warm_up(target, args.workers, args.concurrency)
+        targets = [pycaret, limit, studio]
         results: dict = {name: {} for name in SERVERS}
+        if args.no_mlflow:
+            results["mlflow_skipped"] = "--no-mlflow."
+        else:
+            import mlflow_peer
+
+            try:
+                peer = mlflow_peer.start(prepared, tmp, args.workers)
+            except mlflow_peer.Unavailable as exc:
+                results["mlflow_skipped"] = str(exc)
+                print(f"MLflow left out: {exc}", flush=True)
+            else:
+                servers.append(peer.proc)
+                results["mlflow_version"] = peer.version
+                targets.insert(2, Target(peer.name, peer.port, peer.paths, peer.bodies, {}))
+        print("warming up (loads the pipeline in every worker) ...", flush=True)
+        for target in targets:
+            warm_up(target, args.workers, args.concurrency)
         loads = [os.getloadavg()[0]]
         for size in SIZES:
             total = args.requests if size == 1 else args.requests // 2
-            for target in (pycaret, limit, studio):
+            for target in targets:
                 result = load(target, size, total, args.concurrency)
                 results[target.name][size] = result
                 print(
