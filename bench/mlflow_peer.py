@@ -76,9 +76,7 @@ def resolver_message(output: str) -> str:
     """pip's own account of why it refused: from its first ERROR line on."""
     lines = output.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith("ERROR")), None)
-    if start is None:
-        return "\n".join(lines[-30:])
-    return "\n".join(lines[start : start + 40])
+    return "\n".join(lines[-30:] if start is None else lines[start : start + 40])
 
 
 def ensure_venv() -> Path:
@@ -91,16 +89,17 @@ def ensure_venv() -> Path:
         base = shutil.which("python3.11") or sys.executable
         subprocess.run([base, "-m", "venv", str(VENV)], check=True)
     print(f"installing into {VENV.relative_to(ROOT)}: {' '.join(wanted.split())}", flush=True)
-    install = subprocess.run(
+    install = subprocess.run(  # one stream, so the resolver's lines stay in order
         [str(VENV_PYTHON), "-m", "pip", "install", *wanted.split()],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
-    INSTALL_LOG.write_text(install.stdout + install.stderr)
+    INSTALL_LOG.write_text(install.stdout)
     if install.returncode:
         raise Unavailable(
             f"pip install {' '.join(wanted.split())} failed (full log: "
-            f"{INSTALL_LOG.relative_to(ROOT)}):\n{resolver_message(install.stderr)}"
+            f"{INSTALL_LOG.relative_to(ROOT)}):\n{resolver_message(install.stdout)}"
         )
     STAMP.write_text(wanted)
     return VENV_PYTHON
