@@ -12,6 +12,8 @@ worker processes:
 - limit: bench/limit_app.py, a minimal WSGI app under the same gunicorn settings that loads
   the same artifact file (its sha256 checked, like the studio) and answers one
   `predict_proba` call on the posted rows: no auth, no checks, no log;
+- mlflow: `mlflow models serve` on the same artifact, from its own virtualenv (see
+  bench/mlflow_peer.py; `--no-mlflow` leaves it out);
 - pycaret: the FastAPI file that PyCaret 3.3.2's `create_api` generates, under uvicorn, loading
   the very same artifact file. The generated app takes one row per request; for 100-row
   requests a list route is appended to it, built the same way (`predict_model` once per
@@ -52,7 +54,7 @@ BIN = Path(PYTHON).parent
 THROUGHPUT_TARGET = 2.0  # studio / pycaret
 P50_TARGET = 0.5  # studio / pycaret
 LIMIT_TARGET = 0.5  # studio / limit, throughput
-SERVERS = ["studio", "limit", "pycaret"]  # another server appends itself here
+SERVERS = ["studio", "limit", "mlflow", "pycaret"]  # mlflow: see bench/mlflow_peer.py
 SIZES = (1, 100)
 
 BATCH_ROUTE = """
@@ -387,7 +389,7 @@ def render(results: dict, args, versions: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
     for size in SIZES:
-        for name in (n for n in SERVERS if n in results):
+        for name in (n for n in SERVERS if size in results.get(n, {})):
             r = results[name][size]
             lines.append(
                 f"| {size} | {name} | {r['rps']:.1f} | {r['rows_per_s']:.0f} | "
@@ -414,6 +416,9 @@ def render(results: dict, args, versions: dict) -> str:
             f"(target >= {THROUGHPUT_TARGET:.0f}x: {met_rps}); "
             f"p50 studio / pycaret **{p50:.2f}x** (target <= {P50_TARGET}x: {met_p50})."
         )
+    from mlflow_peer import summary_lines
+
+    lines += summary_lines(results, SIZES)
     return "\n".join(lines)
 
 
@@ -482,6 +487,12 @@ def main() -> None:
         "its name must contain 'bench'); default: a throwaway SQLite file",
     )
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument(
+        "--no-mlflow",
+        action="store_true",
+        help="leave out MLflow's model server (default: served from var/bench/mlflow-venv, "
+        "which bench/mlflow_peer.py creates once)",
+    )
     parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
@@ -596,10 +607,31 @@ def main() -> None:
         )
         # Every server measured, by name (the names in SERVERS); measured in this order.
         targets = {"pycaret": pycaret, "limit": limit, "studio": studio}
+        extra: dict = {}
+        if args.no_mlflow:
+            extra["mlflow_skipped"] = "--no-mlflow."
+        else:
+            import mlflow_peer
+
+            try:
+                peer = mlflow_peer.start(prepared, tmp, args.workers)
+            except mlflow_peer.Unavailable as exc:
+                extra["mlflow_skipped"] = str(exc)
+                print(f"MLflow left out: {exc}", flush=True)
+            else:
+                servers.append(peer.proc)
+                extra["mlflow_version"] = peer.version
+                targets = {
+                    "pycaret": pycaret,
+                    "limit": limit,
+                    "mlflow": Target(peer.name, peer.port, peer.paths, peer.bodies, {}),
+                    "studio": studio,
+                }
         print("warming up (loads the pipeline in every worker) ...", flush=True)
         for target in targets.values():
             warm_up(target, args.workers, args.concurrency)
         results: dict = {name: {} for name in targets}
+        results.update(extra)
         loads = [os.getloadavg()[0]]
         for size in SIZES:
             total = args.requests if size == 1 else args.requests // 2
