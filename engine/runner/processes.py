@@ -87,4 +87,10 @@ def _autogroup_nice() -> int:
 def run_n_jobs() -> int | None:
     """The n_jobs for a run's setup(), or None for PyCaret's default."""
     value = os.environ.get("STUDIO_RUN_N_JOBS", "").strip()
-    return int(value) if value else None
+    try:
+        return int(value) if value else None
+    except ValueError:
+        logger.warning(
+            "STUDIO_RUN_N_JOBS=%r is not a whole number; PyCaret's default n_jobs applies", value
+        )
+        return None

@@ -113,3 +113,13 @@ def test_without_the_setting_setup_keeps_pycarets_default(monkeypatch, tmp_path)
     monkeypatch.delenv("STUDIO_RUN_N_JOBS", raising=False)
     seen = _setup_kwargs_of_a_run(monkeypatch, tmp_path)
     assert "n_jobs" not in seen["kwargs"] and seen["n_jobs_param"] == -1
+
+
+def test_a_run_n_jobs_that_is_not_a_number_falls_back_to_pycarets_default(monkeypatch, caplog):
+    from engine.runner.processes import run_n_jobs
+
+    monkeypatch.setenv("STUDIO_RUN_N_JOBS", "two")
+    assert run_n_jobs() is None
+    assert "STUDIO_RUN_N_JOBS='two' is not a whole number" in caplog.text
+    monkeypatch.setenv("STUDIO_RUN_N_JOBS", "2")
+    assert run_n_jobs() == 2
