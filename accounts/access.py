@@ -48,10 +48,16 @@ def _role(request, user, workspace: Workspace) -> str | None:
     memo = request.__dict__.setdefault("_studio_roles", {}) if request is not None else None
     if memo is not None and (user.pk, workspace.pk) in memo:
         return memo[user.pk, workspace.pk]
-    role = (
-        Membership.objects.filter(user=user, workspace=workspace)
-        .values_list("role", flat=True)
-        .first()
+    # One row at most (one membership per user and workspace), so no ordering: `first()`
+    # would order by Membership's default ordering and join the workspace and user tables
+    # for it, which made this query cost about 4x as much on the predict path.
+    role = next(
+        iter(
+            Membership.objects.filter(user_id=user.pk, workspace_id=workspace.pk)
+            .order_by()
+            .values_list("role", flat=True)[:1]
+        ),
+        None,
     )
     if memo is not None:
         memo[user.pk, workspace.pk] = role

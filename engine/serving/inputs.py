@@ -164,9 +164,33 @@ class PreparedRows:
 
 def build_frame(arrays: dict[str, Any], names: list[str]):
     """One DataFrame from the converted columns, in the pipeline's order."""
+    import numpy as np
     import pandas as pd
 
+    columns = [arrays[name] for name in names]
+    if columns and all(column.dtype == np.float64 for column in columns):
+        # All numeric, the usual case: one 2-D block, which is what pandas would consolidate
+        # the columns into, without building 30 one-column frames first (about 0.5 ms).
+        return pd.DataFrame(np.column_stack(columns), columns=names)
     return pd.DataFrame(arrays, columns=names)
+
+
+_NUMBER_TYPES = (float, int)
+
+
+def _fast_numbers(values: list[Any]):
+    """`values` as a float64 array when every one is a finite JSON number (int or float, not
+    bool), the usual case, which `_to_number` would convert one by one to the same floats;
+    otherwise None, and the cell-by-cell conversion names what is wrong."""
+    import numpy as np
+
+    if not all(type(value) in _NUMBER_TYPES for value in values):
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer past the float range
+        return None
+    return array if np.isfinite(array).all() else None
 
 
 def prepare_rows(
@@ -218,6 +242,15 @@ def prepare_rows(
     for feature in schema:
         name = feature["name"]
         converter = _converter(feature)
+        if converter is _to_number and not str(feature.get("dtype", "")).lower().startswith(
+            ("int", "uint")
+        ):
+            array = _fast_numbers([row[name] for row in rows])
+            if array is not None:
+                converted[name] = array.tolist()
+                if not errors:
+                    arrays[name] = array
+                continue
         values = []
         for i, row in enumerate(rows):
             try:

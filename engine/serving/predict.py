@@ -45,11 +45,12 @@ def shrink_dtypes(frame):
     """
     import numpy as np
 
-    if not all(dtype.name in _FAST_SHRINK_DTYPES for dtype in frame.dtypes):
+    names = {dtype.name for dtype in frame.dtypes}  # `frame.dtypes` builds a Series: once
+    if not names <= _FAST_SHRINK_DTYPES:
         from pycaret.utils.generic import df_shrink_dtypes
 
         return df_shrink_dtypes(frame)
-    if frame.size and all(dtype.name == "float64" for dtype in frame.dtypes):
+    if frame.size and names == {"float64"}:
         # The usual case, all numeric features: one bounds check and one conversion of the
         # whole block, instead of one per column (about 5 ms less on a 30-column row).
         values = frame.to_numpy()
@@ -95,7 +96,9 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     """
     import numpy as np
 
-    data = shrink_dtypes(frame[loaded.columns])
+    # prepare_rows builds the frame in the pipeline's order already; select only otherwise
+    in_order = list(frame.columns) == loaded.columns
+    data = shrink_dtypes(frame if in_order else frame[loaded.columns])
     transformed = loaded.transform(data)
     estimator = loaded.estimator
     if task == "clustering":

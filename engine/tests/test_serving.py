@@ -200,6 +200,47 @@ def test_a_number_column_refuses_non_numbers(bad):
         prepare([{"age": 1, "income": bad, "city": "a", "member": True}])
 
 
+NUMBERS = [{"name": "a", "kind": "numeric", "dtype": "float64"}, {"name": "b", "dtype": "float32"}]
+
+
+def test_all_number_columns_give_one_float_block_equal_to_the_cell_by_cell_conversion():
+    rows = [{"a": 1, "b": 2.5}, {"a": 2**53 + 1, "b": -0.0}, {"a": 3.25, "b": 10**20}]
+    prepared = serving.prepare_rows(rows, NUMBERS, max_rows=10)
+    frame = prepared.frame
+    assert list(frame.columns) == ["a", "b"]
+    assert list(frame.dtypes) == [np.float64, np.float64]
+    assert frame["a"].tolist() == [1.0, float(2**53 + 1), 3.25]
+    assert frame["b"].tolist() == [2.5, -0.0, 1e20]
+    assert prepared.records([0, 1]) == [{"a": 1.0, "b": 2.5}, {"a": float(2**53 + 1), "b": -0.0}]
+    assert all(type(v) is float for record in prepared.records([0, 1, 2]) for v in record.values())
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [(None, None), (float("nan"), None), (" 4.5 ", 4.5), ("", None)],
+)
+def test_number_columns_with_missing_or_text_values_convert_cell_by_cell(cell, expected):
+    prepared = serving.prepare_rows([{"a": 1, "b": cell}], NUMBERS, max_rows=10)
+    assert prepared.records([0]) == [{"a": 1.0, "b": expected}]
+    value = prepared.frame["b"].tolist()[0]
+    assert np.isnan(value) if expected is None else value == expected
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (10**400, "is too large for a number"),
+        (float("inf"), "is not a finite number"),
+        (True, "is not a number"),
+    ],
+)
+def test_number_columns_name_unconvertible_numbers(bad, message):
+    with pytest.raises(serving.InputError) as caught:
+        serving.prepare_rows([{"a": 1, "b": 2}, {"a": 1, "b": bad}], NUMBERS, max_rows=10)
+    assert "rows[1], column 'b': " in caught.value.message
+    assert message in caught.value.message
+
+
 def test_extra_columns_are_ignored_and_reported():
     prepared = prepare([{"age": 1, "income": 2, "city": "a", "member": True, "zz": 1, "id": 9}])
     assert prepared.ignored_columns == ["id", "zz"]
