@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -252,7 +251,7 @@ def workspace_audit(request, workspace_id: int):
     else:
         status = 422
     events = selectors.audit_list(workspace=workspace, **filters) if status == 200 else []
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, events, per_page=AUDIT_PAGE_SIZE)
     template = "accounts/audit_log.html"
     if request.htmx:
         template += "#audit-results"

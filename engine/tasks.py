@@ -82,6 +82,6 @@ def traffic_rollup_task() -> int:
 @shared_task(name="studio.samples_trim", time_limit=300, soft_time_limit=240)
 def samples_trim_task() -> int:
     """Keep only the newest input samples of each deployment (beat)."""
-    from engine.services.predictions import samples_trim
+    from engine.services.prediction_log import samples_trim
 
     return samples_trim()

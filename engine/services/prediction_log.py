@@ -69,7 +69,7 @@ class PredictionLog:
 
     def add(self, entry: LogEntry) -> None:
         if self.interval <= 0 or self._stop.is_set():
-            self._write([entry])
+            self.write([entry])
             return
         with self._lock:
             self._entries.append(entry)
@@ -89,7 +89,7 @@ class PredictionLog:
         with self._lock:
             entries, self._entries = self._entries, []
         if entries:
-            self._write(entries)
+            self.write(entries)
         return len(entries)
 
     def discard(self) -> None:
@@ -150,7 +150,8 @@ class PredictionLog:
             if self.interval <= 0:  # buffering was switched off: nothing more will arrive
                 return
 
-    def _write(self, entries: list[LogEntry]) -> None:
+    def write(self, entries: list[LogEntry]) -> None:
+        """Write `entries` now, in one transaction, on the calling thread."""
         written: dict[int, int] = {}
         try:
             with transaction.atomic():

@@ -28,12 +28,7 @@ from engine.errors import StudioError
 from engine.models import Deployment, Pipeline
 from engine.plans import MAX_FH
 from engine.services.deployments import deployment_inactive_error
-from engine.services.prediction_log import (  # noqa: F401 (re-exported)
-    SAMPLES_KEPT,
-    LogEntry,
-    prediction_log,
-    samples_trim,
-)
+from engine.services.prediction_log import LogEntry, prediction_log
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +166,7 @@ def log_batch_chunk(
     the deployment's statistics, and a sample of them feeds the drift report."""
     n_rows = len(predictions)
     indices = _sample_indices(n_rows, SAMPLES_PER_BATCH_CHUNK)
-    prediction_log._write(
+    prediction_log.write(
         [
             LogEntry(
                 deployment_id=deployment_id,

@@ -25,7 +25,7 @@ from engine.models import (
 from engine.services.batches import escape_cell
 from engine.services.deployments import deployment_deactivate, deployment_deploy
 from engine.services.pipelines import pipeline_promote
-from engine.services.predictions import prediction_log, samples_trim
+from engine.services.prediction_log import prediction_log, samples_trim
 from engine.storage import batch_prefix, list_names
 from engine.tests.factories import (
     HTMX,

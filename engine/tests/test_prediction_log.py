@@ -131,7 +131,8 @@ SCRIPT = textwrap.dedent(
     from django.conf import settings
     from accounts.models import User
     from engine.models import Deployment, PredictionRequest
-    from engine.services.predictions import deployment_predict, prediction_log
+    from engine.services.prediction_log import prediction_log
+    from engine.services.predictions import deployment_predict
 
     deployment = Deployment.objects.select_related("pipeline", "project__workspace").get(
         slug=sys.argv[1]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from engine.models import Experiment, PredictionSample, Run
 from engine.services.deployments import deployment_deploy
 from engine.services.pipelines import pipeline_promote
-from engine.services.predictions import SAMPLES_KEPT
+from engine.services.prediction_log import SAMPLES_KEPT
 from engine.tasks import run_execute_task
 from engine.tests.factories import make_dataset, make_project, make_succeeded_run
 from pycaret_studio.celery import app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -56,7 +55,7 @@ def deployment_list(request):
     project_id = request.GET.get("project", "")
     project = project_get(request=request, project_id=project_id) if project_id else None
     found = deployment_list_visible(request=request, project=project)
-    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, found, per_page=PER_PAGE)
     template = f"{LIST}#deployments-page" if request.htmx else LIST
     page_query = f"project={project.pk}&" if project else ""
     return render(request, template, {"page": page, "project": project, "page_query": page_query})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -31,6 +30,7 @@ from engine.selectors.runs import (
 )
 from engine.services import runs
 from pycaret_studio.pages import show_error
+from pycaret_studio.pagination import page_of
 
 DETAIL = "engine/runs/detail.html"
 RUNS_BLOCK = "engine/runs/_experiment_runs.html"
@@ -42,7 +42,7 @@ PER_PAGE = 25
 @require_GET
 def run_list_all(request):
     """The top bar's Runs: the caller's runs across their workspaces, newest first."""
-    page = Paginator(run_list_visible(request=request), PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, run_list_visible(request=request), per_page=PER_PAGE)
     template = f"{RUNS_PAGE}#runs-page" if request.htmx else RUNS_PAGE
     return render(request, template, {"page": page})
 
