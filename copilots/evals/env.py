@@ -64,32 +64,48 @@ class Env:
             user=self.user,
         )
 
-    def failed_run(self, experiment, plan: dict[str, Any]):
-        """Execute `plan` with the real runner and record its failure as the worker does."""
-        from engine import storage
-        from engine.ingest import read_parquet_frame
+    def _running(self, experiment, plan: dict[str, Any]):
         from engine.models import Run, RunStatus
-        from engine.runner import ListSink, RunFailure, execute_plan
-        from engine.selectors.datasets import dataset_parquet_file
-        from engine.services.runs import run_fail
 
-        run = Run.objects.create(
+        return Run.objects.create(
             experiment=experiment, plan=plan, status=RunStatus.RUNNING, started_at=timezone.now()
         )
+
+    def _execute(self, run, experiment):
+        """Execute the run's plan with the real runner in a local folder, the pipeline and
+        plots then saved to the storage as the worker saves them: its RunResult, or
+        RunFailure raised."""
+        from engine import storage
+        from engine.ingest import read_parquet_frame
+        from engine.runner import ListSink, execute_plan
+        from engine.selectors.datasets import dataset_parquet_file
+        from engine.services.execution import store_run_files
+
+        with (
+            dataset_parquet_file(experiment.dataset) as parquet,
+            storage.work_dir(prefix=f"run-{run.pk}-") as work_dir,
+        ):
+            result = execute_plan(
+                plan=run.plan,
+                data=read_parquet_frame(parquet),
+                task=experiment.task,
+                target=experiment.target,
+                setup_options=experiment.setup_options,
+                work_dir=work_dir,
+                sink=ListSink(),
+                dataset_sha256=experiment.dataset.sha256,
+            )
+            store_run_files(run.pk, work_dir, result, move=True)
+        return result
+
+    def failed_run(self, experiment, plan: dict[str, Any]):
+        """Execute `plan` with the real runner and record its failure as the worker does."""
+        from engine.runner import RunFailure
+        from engine.services.runs import run_fail
+
+        run = self._running(experiment, plan)
         try:
-            with (
-                dataset_parquet_file(experiment.dataset) as parquet,
-                storage.work_dir(prefix=f"run-{run.pk}-") as work_dir,
-            ):
-                execute_plan(
-                    plan=plan,
-                    data=read_parquet_frame(parquet),
-                    task=experiment.task,
-                    target=experiment.target,
-                    setup_options=experiment.setup_options,
-                    work_dir=work_dir,
-                    sink=ListSink(),
-                )
+            self._execute(run, experiment)
         except RunFailure as failure:
             run_fail(
                 run_id=run.pk,
@@ -106,31 +122,10 @@ class Env:
     def trained_run(self, experiment, plan: dict[str, Any]):
         """Train `plan` for real and record the run as the worker records a success: in a
         local folder, its pipeline and plots then saved to the storage."""
-        from engine import storage
-        from engine.ingest import read_parquet_frame
-        from engine.models import Run, RunStatus
-        from engine.runner import ListSink, execute_plan
-        from engine.selectors.datasets import dataset_parquet_file
-        from engine.services.execution import _record_success, store_run_files
+        from engine.services.execution import _record_success
 
-        run = Run.objects.create(
-            experiment=experiment, plan=plan, status=RunStatus.RUNNING, started_at=timezone.now()
-        )
-        with (
-            dataset_parquet_file(experiment.dataset) as parquet,
-            storage.work_dir(prefix=f"run-{run.pk}-") as work_dir,
-        ):
-            result = execute_plan(
-                plan=plan,
-                data=read_parquet_frame(parquet),
-                task=experiment.task,
-                target=experiment.target,
-                setup_options=experiment.setup_options,
-                work_dir=work_dir,
-                sink=ListSink(),
-                dataset_sha256=experiment.dataset.sha256,
-            )
-            store_run_files(run.pk, work_dir, result, move=True)
+        run = self._running(experiment, plan)
+        result = self._execute(run, experiment)
         assert _record_success(run, result)
         run.refresh_from_db()
         return run
