@@ -5,6 +5,8 @@ another workspace's object answers 404, never 403. Permission checks inside a vi
 workspace (roles, key scopes) go through `require`, which answers 403.
 """
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -42,26 +44,57 @@ def get_scoped_or_404(
         raise Http404(f"No such {queryset.model._meta.verbose_name}.") from exc
 
 
+NO_ROLE = ""  # cached for a non-member, so that a miss and "no membership" differ
+
+
+def role_cache_key(user_id: int, workspace_id: int) -> str:
+    return f"role:{user_id}:{workspace_id}"
+
+
+def role_cache_forget(user_id: int, workspace_id: int) -> None:
+    """Drop a membership's role from this process's serving cache (on add, change, removal)."""
+    caches["serving"].delete(role_cache_key(user_id, workspace_id))
+
+
 def _role(request, user, workspace: Workspace) -> str | None:
-    """The user's role in the workspace. Remembered for the rest of an API-key request (a key
-    cannot change memberships), so a lookup and the permission check share one query."""
+    """The user's role in the workspace.
+
+    For an API-key request (`request` is passed only then) the role is remembered for the rest
+    of the request, and kept in the process's serving cache for STUDIO_SERVING_CACHE_S seconds,
+    like the key itself (accounts/auth.py): a cached predict request reads no table at all.
+    Adding, changing or removing a membership drops the entry at once in the process that does
+    it (accounts/signals.py); other processes see the change within the TTL, as they see a
+    revoked key. Pages and session requests read the membership every time."""
     memo = request.__dict__.setdefault("_studio_roles", {}) if request is not None else None
     if memo is not None and (user.pk, workspace.pk) in memo:
         return memo[user.pk, workspace.pk]
+    cache_key = role_cache_key(user.pk, workspace.pk)
+    cached = caches["serving"].get(cache_key) if memo is not None else None
+    if cached is not None:
+        role = cached or None
+    else:
+        role = _membership_role(user.pk, workspace.pk)
+        if memo is not None:
+            caches["serving"].set(
+                cache_key, role or NO_ROLE, timeout=settings.STUDIO_SERVING_CACHE_S
+            )
+    if memo is not None:
+        memo[user.pk, workspace.pk] = role
+    return role
+
+
+def _membership_role(user_id: int, workspace_id: int) -> str | None:
     # One row at most (one membership per user and workspace), so no ordering: `first()`
     # would order by Membership's default ordering and join the workspace and user tables
     # for it, which made this query cost about 4x as much on the predict path.
-    role = next(
+    return next(
         iter(
-            Membership.objects.filter(user_id=user.pk, workspace_id=workspace.pk)
+            Membership.objects.filter(user_id=user_id, workspace_id=workspace_id)
             .order_by()
             .values_list("role", flat=True)[:1]
         ),
         None,
     )
-    if memo is not None:
-        memo[user.pk, workspace.pk] = role
-    return role
 
 
 def may_see(request, workspace: Workspace) -> bool:

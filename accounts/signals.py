@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Membership, User
 from accounts.services import audit_record
 
 USERNAME_MAX = 150
@@ -59,3 +59,15 @@ def user_keys_cache_forget(sender, instance, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in changes nothing a key's authentication reads
     _forget_keys(*ApiKey.objects.filter(user=instance).values_list("key_hash", flat=True))
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="membership_role_cache_forget_saved")
+@receiver(post_delete, sender=Membership, dispatch_uid="membership_role_cache_forget_deleted")
+def membership_role_cache_forget(sender, instance, **kwargs):
+    """A key request's cached role (accounts.access._role): dropped now, and again once the
+    transaction commits, like a key's entry."""
+    from accounts.access import role_cache_forget
+
+    user_id, workspace_id = instance.user_id, instance.workspace_id
+    role_cache_forget(user_id, workspace_id)
+    transaction.on_commit(lambda: role_cache_forget(user_id, workspace_id))

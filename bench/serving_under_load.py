@@ -104,14 +104,16 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def niceness_of_children(proc: subprocess.Popen) -> list[str]:
     """Each pool process's niceness, and its session's autogroup niceness where there is one."""
+    from engine.runner.processes import autogroup_nice
+
     out = subprocess.run(
         ["ps", "-o", "pid=,ni=", "--ppid", str(proc.pid)], capture_output=True, text=True
     ).stdout
     found = []
     for line in out.splitlines():
         pid, ni = line.split()
-        with contextlib.suppress(OSError):
-            group = Path(f"/proc/{pid}/autogroup").read_text().split()[-1]
+        group = autogroup_nice(pid)
+        if group is not None:
             ni = f"{ni} (session {group})"
         found.append(ni)
     return found

@@ -48,7 +48,8 @@ def lower_priority(niceness: int) -> int:
     return current
 
 
-AUTOGROUP = "/proc/self/autogroup"
+def autogroup_path(pid: int | str = "self") -> str:
+    return f"/proc/{pid}/autogroup"
 
 
 def lower_session_priority(niceness: int) -> int | None:
@@ -63,25 +64,30 @@ def lower_session_priority(niceness: int) -> int | None:
     niceness, or None where there is no autogroup or it was left alone."""
     if os.getsid(0) != os.getppid():
         return None
-    try:
-        current = _autogroup_nice()
-        if niceness > current:
-            try:
-                with open(AUTOGROUP, "w") as handle:
-                    handle.write(str(niceness))
-            except OSError:
-                # Unprivileged changes are limited to one a second: another pool process of
-                # the same session may just have made this one.
-                pass
-            current = _autogroup_nice()
-    except (OSError, ValueError, IndexError):
+    current = autogroup_nice()
+    if current is None:
         return None
+    if niceness > current:
+        try:
+            with open(autogroup_path(), "w") as handle:
+                handle.write(str(niceness))
+        except OSError:
+            # Unprivileged changes are limited to one a second: another pool process of the
+            # same session may just have made this one.
+            pass
+        current = autogroup_nice()
     return current
 
 
-def _autogroup_nice() -> int:
-    with open(AUTOGROUP) as handle:  # "/autogroup-123 nice 0"
-        return int(handle.read().split()[-1])
+def autogroup_nice(pid: int | str = "self") -> int | None:
+    """The niceness of the process's autogroup ("/autogroup-123 nice 0"), or None where it has
+    none: no autogroup support, or the process sits in a cgroup with its own CPU share
+    (containers, systemd services), where the file exists but reads empty."""
+    try:
+        with open(autogroup_path(pid)) as handle:
+            return int(handle.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def run_n_jobs() -> int | None:

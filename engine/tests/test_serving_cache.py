@@ -2,6 +2,7 @@
 effect at once, another workspace's slug stays a 404, and the cache never holds a key."""
 
 import logging
+import time
 
 import pytest
 from django.core.cache import caches
@@ -9,9 +10,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.access import role_cache_key
 from accounts.auth import key_cache_key
-from accounts.models import ApiKey
+from accounts.models import ApiKey, Membership, Role
 from accounts.services import api_key_create, api_key_hash, api_key_revoke
+from accounts.services.members import member_change_role, member_remove
 from engine.selectors.deployments import deployment_cache_key
 from engine.services.deployments import (
     deployment_activate,
@@ -117,15 +120,65 @@ def test_a_key_without_predict_is_403_when_cached(deployment, alice, rows):
     assert predict(read_token, deployment.slug, rows).status_code == 403
 
 
-def test_a_cached_request_reads_neither_the_key_nor_the_deployment(deployment, alice, rows):
+def test_a_cached_request_reads_no_table(deployment, alice, rows):
     _, token = key_of(alice)
     assert predict(token, deployment.slug, rows).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert predict(token, deployment.slug, rows).status_code == 200
-    tables = " ".join(q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT"))
-    assert "accounts_apikey" not in tables
-    assert '"engine_deployment"' not in tables
-    assert "accounts_membership" in tables  # the scope and permission check still runs
+    # The key, the deployment and the caller's role all come from the serving cache; the
+    # scope and permission checks still run on them (the tests above and below). What is
+    # left is the request log (written at once in tests, STUDIO_PREDICTION_LOG_FLUSH_S=0).
+    statements = [q["sql"].split(" ", 3)[:3] for q in queries.captured_queries]
+    assert [s for s in statements if s[0] not in ("SAVEPOINT", "RELEASE")] == [
+        ["INSERT", "INTO", '"engine_predictionrequest"'],
+        ["INSERT", "INTO", '"engine_predictionsample"'],
+    ]
+
+
+@pytest.fixture
+def bob_member(deployment, bob):
+    workspace = deployment.project.workspace
+    return Membership.objects.create(user=bob, workspace=workspace, role=Role.MEMBER)
+
+
+def test_a_removed_member_is_refused_at_once(deployment, alice, bob, bob_member, rows):
+    _, token = key_of(bob)
+    assert predict(token, deployment.slug, rows).status_code == 200
+    workspace = deployment.project.workspace
+    assert caches["serving"].get(role_cache_key(bob.pk, workspace.pk)) == Role.MEMBER
+
+    member_remove(membership=bob_member, by=alice)
+
+    assert predict(token, deployment.slug, rows).status_code == 404
+
+
+def test_a_member_made_viewer_loses_predict_at_once(deployment, alice, bob, bob_member, rows):
+    _, token = key_of(bob)
+    assert predict(token, deployment.slug, rows).status_code == 200
+
+    member_change_role(membership=bob_member, role=Role.VIEWER, by=alice)
+
+    response = predict(token, deployment.slug, rows)
+    assert response.status_code == 403
+    assert "'predict' permission" in response.json()["detail"]
+
+
+def test_a_role_changed_by_another_process_applies_once_the_ttl_has_passed(
+    deployment, bob, bob_member, rows, settings
+):
+    settings.STUDIO_SERVING_CACHE_S = 0.3
+    _, token = key_of(bob)
+    assert predict(token, deployment.slug, rows).status_code == 200
+    # Another process's change: the row changes, this process's cache is not told.
+    Membership.objects.filter(pk=bob_member.pk).update(role=Role.VIEWER)
+    time.sleep(0.4)
+    assert predict(token, deployment.slug, rows).status_code == 403
+
+
+def test_a_non_member_is_cached_as_one_and_still_refused(deployment, bob, rows):
+    _, token = key_of(bob)
+    for _ in range(2):
+        assert predict(token, deployment.slug, rows).status_code == 404
 
 
 def test_the_cache_and_the_logs_never_hold_the_key(deployment, alice, rows, caplog):
