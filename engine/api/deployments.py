@@ -100,9 +100,9 @@ def _then(request, body: dict, *, status: int, tasks: list):
     """The JSON response, with `tasks` run once it has been sent: Django calls a response's
     closers after the WSGI server has written the body (and before it closes the database
     connection), so the prediction log does not add to the caller's latency."""
-    from pycaret_studio.api import api
+    from pycaret_studio.api import plain_json_response
 
-    response = api.create_response(request, body, status=status)
+    response = plain_json_response(request, body, status=status)
     response._resource_closers.extend(tasks)
     return response
 

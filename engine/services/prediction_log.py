@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 
 from engine import serving
 from engine.models import PredictionRequest, PredictionSample
@@ -137,35 +137,44 @@ class PredictionLog:
             woken = self._wake.wait(timeout=min(max(interval, 0.05), 1.0))
             self._wake.clear()
             if self._stop.is_set():
-                return  # shutdown() writes what is left
+                break  # shutdown() writes what is left
             if not woken and interval > 0 and time.monotonic() - last < interval:
                 continue
             last = time.monotonic()
+            # This thread's own connection is kept between writes (a new one every second
+            # cost a PostgreSQL backend each time), and dropped as a request's would be: when
+            # broken, or older than CONN_MAX_AGE.
+            for connection in connections.all(initialized_only=True):
+                connection.close_if_unusable_or_obsolete()
             try:
                 self.flush()
             except Exception:
                 logger.exception("could not write the prediction log")
-            finally:
-                connections.close_all()  # this thread's own connections
             if self.interval <= 0:  # buffering was switched off: nothing more will arrive
+                connections.close_all()
                 return
+        connections.close_all()
 
     def write(self, entries: list[LogEntry]) -> None:
         """Write `entries` now, in one transaction, on the calling thread."""
         written: dict[int, int] = {}
         try:
             with transaction.atomic():
-                PredictionRequest.objects.bulk_create(
-                    PredictionRequest(
-                        deployment_id=e.deployment_id,
-                        created_at=e.created_at,
-                        n_rows=e.n_rows,
-                        horizon=e.horizon,
-                        latency_ms=e.latency_ms,
-                        status_code=e.status,
-                        source=e.source,
-                    )
-                    for e in entries
+                insert_rows(
+                    PredictionRequest,
+                    REQUEST_FIELDS,
+                    (
+                        (
+                            e.deployment_id,
+                            e.created_at,
+                            e.n_rows,
+                            e.horizon,
+                            e.latency_ms,
+                            e.status,
+                            e.source,
+                        )
+                        for e in entries
+                    ),
                 )
                 samples = []
                 for e in entries:
@@ -173,16 +182,11 @@ class PredictionLog:
                         continue
                     records = e.prepared.records(e.indices)
                     samples.extend(
-                        PredictionSample(
-                            deployment_id=e.deployment_id,
-                            created_at=e.created_at,
-                            inputs=record,
-                            prediction=_logged(e.predictions[i]),
-                        )
+                        (e.deployment_id, e.created_at, record, _logged(e.predictions[i]))
                         for i, record in zip(e.indices, records, strict=True)
                     )
                     written[e.deployment_id] = written.get(e.deployment_id, 0) + len(records)
-                PredictionSample.objects.bulk_create(samples, batch_size=1000)
+                insert_rows(PredictionSample, SAMPLE_FIELDS, samples)
         except Exception:  # the log must never cost a caller its prediction
             logger.exception("could not log %d prediction requests", len(entries))
             return
@@ -195,6 +199,44 @@ class PredictionLog:
 
 
 prediction_log = PredictionLog()
+
+REQUEST_FIELDS = (
+    "deployment_id",
+    "created_at",
+    "n_rows",
+    "horizon",
+    "latency_ms",
+    "status_code",
+    "source",
+)
+SAMPLE_FIELDS = ("deployment_id", "created_at", "inputs", "prediction")
+
+
+def insert_rows(model, field_names: tuple[str, ...], rows) -> None:
+    """Insert `rows` (tuples of `field_names`' values) into `model`'s table.
+
+    On PostgreSQL with COPY, which takes a tenth of bulk_create's CPU for the log: Django's
+    bulk_create sends each column as an array, and psycopg escapes every JSON sample inside
+    those arrays in Python, which cost the web process's writer thread more time than the
+    requests it logged. Elsewhere (SQLite) with bulk_create. Values go through each field's
+    get_db_prep_value either way, as the ORM would send them.
+    """
+    connection = connections[router.db_for_write(model)]
+    fields = [model._meta.get_field(name) for name in field_names]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**{f.attname: v for f, v in zip(fields, row, strict=True)}) for row in rows),
+            batch_size=1000,
+        )
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [f.get_db_prep_value(v, connection) for f, v in zip(fields, row, strict=True)]
+            )
 
 
 def _logged(prediction: dict) -> dict:

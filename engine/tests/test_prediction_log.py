@@ -18,6 +18,7 @@ import time
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.services import api_key_create
 from engine.models import PredictionRequest, PredictionSample
@@ -237,3 +238,39 @@ def test_a_gunicorn_worker_stopped_with_sigterm_writes_its_buffer(
     assert sorted(PredictionRequest.objects.values_list("n_rows", flat=True)) == [1, 100]
     assert PredictionSample.objects.filter(deployment=deployment).count() == 1 + 10
     assert "buffered prediction log entries on exit" in log_path.read_text()
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"])
+def test_copy_and_bulk_create_write_the_same_rows(deployment, monkeypatch, vendor):
+    # PostgreSQL writes the log with COPY; any other database (SQLite) with bulk_create.
+    if vendor == "postgresql" and connection.vendor != "postgresql":
+        need_service("the COPY path needs PostgreSQL")
+    monkeypatch.setattr(connection, "vendor", vendor)
+    now = timezone.now()
+    inputs = {"mean radius": 14.2, "colour": 'red, "dark"\n\\ tab\t', "missing": None}
+    log_module.insert_rows(
+        PredictionRequest,
+        log_module.REQUEST_FIELDS,
+        [
+            (deployment.pk, now, 3, None, 1.5, 200, "api"),
+            (deployment.pk, now, 0, 12, 2.0, 422, "api"),
+        ],
+    )
+    log_module.insert_rows(
+        PredictionSample,
+        log_module.SAMPLE_FIELDS,
+        [
+            (deployment.pk, now, inputs, {"label": "B", "score": 0.9}),
+            (deployment.pk, now, inputs, None),
+        ],
+    )
+    requests = list(PredictionRequest.objects.filter(deployment=deployment).order_by("id"))
+    assert [(r.created_at, r.n_rows, r.horizon, r.latency_ms, r.status_code) for r in requests] == [
+        (now, 3, None, 1.5, 200),
+        (now, 0, 12, 2.0, 422),
+    ]
+    samples = list(PredictionSample.objects.filter(deployment=deployment).order_by("id"))
+    assert [(s.inputs, s.prediction) for s in samples] == [
+        (inputs, {"label": "B", "score": 0.9}),
+        (inputs, None),
+    ]
