@@ -133,13 +133,17 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     index = encoder.transform(pred) if encoder is not None else pred.astype(int)
     scores = proba[np.arange(len(pred)), index]
     classes = _class_names(loaded, proba.shape[1])
+    # tolist() gives the same Python floats as float() of each cell, without 2 per row in
+    # Python (a third of a millisecond on 100 rows).
     return [
         {
             "label": _python(label),
             "score": float(score),
-            "probabilities": dict(zip(classes, (float(p) for p in row), strict=True)),
+            "probabilities": dict(zip(classes, row, strict=True)),
         }
-        for label, score, row in zip(pred, scores, proba, strict=True)
+        for label, score, row in zip(
+            pred, np.asarray(scores).tolist(), np.asarray(proba).tolist(), strict=True
+        )
     ]
 
 
