@@ -201,8 +201,8 @@ def render(rows: list[tuple[str, dict]], args) -> str:
     from serving import versions
 
     lines = [
-        f"Last run: {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores "
-        f"shared with other test suites, Python {platform.python_version()}; {versions()}.",
+        f"Last run: {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {versions()}.",
         f"Studio under gunicorn, {args.workers} workers, PostgreSQL; single-row predict "
         f"requests at concurrency {args.concurrency}. Load: a real Celery worker (prefork, "
         "concurrency 2) running two compare runs (all default models, fold 3, n_jobs -1) on "
