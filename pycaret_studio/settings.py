@@ -212,9 +212,10 @@ else:
         "polling_interval": 0.1,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# The predict path's lookups (an API key's owner and scopes, a deployment by slug), kept in each
-# process's memory for STUDIO_SERVING_CACHE_S seconds. The process that revokes a key or changes
-# a deployment drops its entry at once; other processes see the change within the TTL.
+# The predict path's lookups (an API key's owner and scopes, the owner's role in a workspace, a
+# deployment by slug), kept in each process's memory for STUDIO_SERVING_CACHE_S seconds. The
+# process that revokes a key, changes a membership or changes a deployment drops its entry at
+# once; other processes see the change within the TTL.
 CACHES["serving"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "studio-serving",
