@@ -215,15 +215,17 @@ SAMPLE_FIELDS = ("deployment_id", "created_at", "inputs", "prediction")
 def insert_rows(model, field_names: tuple[str, ...], rows) -> None:
     """Insert `rows` (tuples of `field_names`' values) into `model`'s table.
 
-    On PostgreSQL with COPY, which takes a tenth of bulk_create's CPU for the log: Django's
-    bulk_create sends each column as an array, and psycopg escapes every JSON sample inside
-    those arrays in Python, which cost the web process's writer thread more time than the
-    requests it logged. Elsewhere (SQLite) with bulk_create. Values go through each field's
-    get_db_prep_value either way, as the ORM would send them.
+    On PostgreSQL with COPY: Django's bulk_create sends each column as an array, and psycopg
+    escapes every JSON sample inside those arrays in Python (`re.sub` per element), which made
+    the writer thread, sharing the web process's GIL with the requests, spend 2.6 ms of CPU per
+    100-row request; COPY takes 1.0 ms (bench/README.md, "Where a predict request's time
+    goes"). Elsewhere (SQLite, or PostgreSQL through psycopg2) with bulk_create. Values go
+    through each field's get_db_prep_value either way, as the ORM would send them.
     """
     connection = connections[router.db_for_write(model)]
     fields = [model._meta.get_field(name) for name in field_names]
-    if connection.vendor != "postgresql":
+    copies = connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg"
+    if not copies:
         model.objects.bulk_create(
             (model(**{f.attname: v for f, v in zip(fields, row, strict=True)}) for row in rows),
             batch_size=1000,
