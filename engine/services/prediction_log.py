@@ -146,14 +146,22 @@ class PredictionLog:
             # broken, or older than CONN_MAX_AGE.
             for connection in connections.all(initialized_only=True):
                 connection.close_if_unusable_or_obsolete()
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("could not write the prediction log")
+            self._flush_logged()
             if self.interval <= 0:  # buffering was switched off: nothing more will arrive
-                connections.close_all()
-                return
+                with self._lock:
+                    # Let the next add() start a thread at once, rather than count on this
+                    # one, which is on its way out; what arrived meanwhile is written here.
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                self._flush_logged()
+                break
         connections.close_all()
+
+    def _flush_logged(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("could not write the prediction log")
 
     def write(self, entries: list[LogEntry]) -> None:
         """Write `entries` now, in one transaction, on the calling thread."""

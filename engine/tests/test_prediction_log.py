@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -274,3 +275,34 @@ def test_copy_and_bulk_create_write_the_same_rows(deployment, monkeypatch, vendo
         (inputs, {"label": "B", "score": 0.9}),
         (inputs, None),
     ]
+
+
+def test_requests_logged_while_the_writer_exits_are_still_written(
+    deployment, token, settings, monkeypatch
+):
+    # The writer thread ends when buffering is switched off; requests buffered while it is
+    # on its way out (closing its connection) get a new writer rather than wait forever.
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0.05
+    assert predict(token, deployment.slug, 1).status_code == 200  # starts the writer
+    wait_for(lambda: PredictionRequest.objects.count() == 1)
+    exiting, release = threading.Event(), threading.Event()
+    close_all = log_module.connections.close_all
+
+    def slow_close_all():
+        if threading.current_thread().name == "prediction-log":
+            exiting.set()
+            release.wait(WAIT_S)
+        close_all()
+
+    monkeypatch.setattr(log_module.connections, "close_all", slow_close_all)
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0
+    assert exiting.wait(WAIT_S)
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 3600
+    monkeypatch.setattr(log_module, "LOG_MAX_BUFFERED", 3)
+    try:
+        for _ in range(3):
+            assert predict(token, deployment.slug, 1).status_code == 200
+        wait_for(lambda: PredictionRequest.objects.count() == 4)
+        assert PredictionRequest.objects.count() == 4
+    finally:
+        release.set()
