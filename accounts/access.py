@@ -65,22 +65,17 @@ def _role(request, user, workspace: Workspace) -> str | None:
     Adding, changing or removing a membership drops the entry at once in the process that does
     it (accounts/signals.py); other processes see the change within the TTL, as they see a
     revoked key. Pages and session requests read the membership every time."""
-    memo = request.__dict__.setdefault("_studio_roles", {}) if request is not None else None
-    if memo is not None and (user.pk, workspace.pk) in memo:
-        return memo[user.pk, workspace.pk]
-    cache_key = role_cache_key(user.pk, workspace.pk)
-    cached = caches["serving"].get(cache_key) if memo is not None else None
-    if cached is not None:
-        role = cached or None
-    else:
-        role = _membership_role(user.pk, workspace.pk)
-        if memo is not None:
-            caches["serving"].set(
-                cache_key, role or NO_ROLE, timeout=settings.STUDIO_SERVING_CACHE_S
-            )
-    if memo is not None:
-        memo[user.pk, workspace.pk] = role
-    return role
+    if request is None:
+        return _membership_role(user.pk, workspace.pk)
+    memo = request.__dict__.setdefault("_studio_roles", {})
+    if (user.pk, workspace.pk) not in memo:
+        cache_key = role_cache_key(user.pk, workspace.pk)
+        role = caches["serving"].get(cache_key)
+        if role is None:
+            role = _membership_role(user.pk, workspace.pk) or NO_ROLE
+            caches["serving"].set(cache_key, role, timeout=settings.STUDIO_SERVING_CACHE_S)
+        memo[user.pk, workspace.pk] = role or None
+    return memo[user.pk, workspace.pk]
 
 
 def _membership_role(user_id: int, workspace_id: int) -> str | None:

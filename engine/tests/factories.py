@@ -222,6 +222,16 @@ def make_succeeded_run(user, kind: str = "classifier", project=None, name: str |
     return run
 
 
+def make_deployment(user, kind: str = "classifier", name: str = "Cancer screening"):
+    """A deployment of a freshly promoted pipeline of `kind` (deployed over the gate's warnings)."""
+    from engine.services.deployments import deployment_deploy
+    from engine.services.pipelines import pipeline_promote
+
+    pipeline = pipeline_promote(run=make_succeeded_run(user, kind), user=user, name=name)
+    deployment, _ = deployment_deploy(pipeline=pipeline, user=user, acknowledge_risks=True)
+    return deployment
+
+
 def pycaret_experiment(task: str):
     """A fresh PyCaret experiment object of `task` (no setup)."""
     from engine.runner import prepare_pycaret_import

@@ -12,9 +12,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import login_client
 from engine.models import BatchPrediction
-from engine.services.deployments import deployment_deploy
-from engine.services.pipelines import pipeline_promote
-from engine.tests.factories import as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import as_records, make_deployment, sample_rows
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,10 +26,7 @@ NOTES = ['=HYPERLINK("http://x")', "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", "fi
 
 @pytest.fixture
 def deployment(alice):
-    run = make_succeeded_run(alice, "classifier")
-    pipeline = pipeline_promote(run=run, user=alice, name="Screening")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
-    return deployment
+    return make_deployment(alice, name="Screening")
 
 
 def csv_upload(frame, name="to-score.csv") -> SimpleUploadedFile:

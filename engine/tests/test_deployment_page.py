@@ -17,11 +17,9 @@ from engine.selectors.deployments import (
     deployment_example_row,
     deployment_traffic,
 )
-from engine.services.deployments import deployment_deploy
-from engine.services.pipelines import pipeline_promote
 from engine.templatetags.snippets import api_snippets
 from engine.templatetags.traffic import traffic_svg
-from engine.tests.factories import HTMX, labels_frame, make_succeeded_run
+from engine.tests.factories import HTMX, labels_frame, make_deployment
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
 
@@ -36,10 +34,7 @@ def _fresh():
 
 @pytest.fixture
 def deployment(alice):
-    run = make_succeeded_run(alice, "labels")
-    pipeline = pipeline_promote(run=run, user=alice, name="Labels <b>")
-    deployment, _ = deployment_deploy(pipeline=pipeline, user=alice, acknowledge_risks=True)
-    return deployment
+    return make_deployment(alice, "labels", name="Labels <b>")
 
 
 def first_training_row() -> dict:

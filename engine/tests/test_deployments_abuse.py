@@ -12,13 +12,12 @@ from accounts.services import api_key_create
 from accounts.tests.factories import login_client
 from engine import serving
 from engine.models import BatchPrediction
-from engine.services.deployments import deployment_deploy
-from engine.services.pipelines import pipeline_promote
 from engine.storage import batch_prefix, list_names
 from engine.tests.factories import (
     BROKEN_MULTIPART,
     HTMX,
     as_records,
+    make_deployment,
     make_succeeded_run,
     sample_rows,
 )
@@ -30,10 +29,7 @@ MB = 1024 * 1024
 
 @pytest.fixture
 def deployment(db, media, alice):
-    run = make_succeeded_run(alice, "classifier")
-    pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
-    return deployment
+    return make_deployment(alice)
 
 
 def key_client(user) -> Client:

@@ -9,9 +9,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from accounts.services import api_key_create
-from engine.services.deployments import deployment_deploy
-from engine.services.pipelines import pipeline_promote
-from engine.tests.factories import as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import as_records, make_deployment, sample_rows
 from pycaret_studio.api import api, plain_json_response
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.django_db]
@@ -19,10 +17,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.django_db]
 
 @pytest.fixture
 def deployment(db, media, alice):
-    run = make_succeeded_run(alice, "classifier")
-    pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
-    return deployment
+    return make_deployment(alice)
 
 
 @pytest.fixture

@@ -24,10 +24,8 @@ from django.utils import timezone
 from accounts.services import api_key_create
 from engine.models import PredictionRequest, PredictionSample
 from engine.services import prediction_log as log_module
-from engine.services.deployments import deployment_deploy
-from engine.services.pipelines import pipeline_promote
 from engine.services.prediction_log import prediction_log
-from engine.tests.factories import as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import as_records, make_deployment, sample_rows
 from pycaret_studio.tests.support import REPO_ROOT, database_url_for_worker, need_service
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.django_db(transaction=True)]
@@ -37,10 +35,7 @@ WAIT_S = 60  # a generous bound for a subprocess or the writer thread; no timing
 
 @pytest.fixture
 def deployment(media, alice):
-    run = make_succeeded_run(alice, "classifier")
-    pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
-    return deployment
+    return make_deployment(alice)
 
 
 @pytest.fixture

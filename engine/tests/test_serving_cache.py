@@ -23,17 +23,14 @@ from engine.services.deployments import (
     deployment_rollback,
 )
 from engine.services.pipelines import pipeline_promote
-from engine.tests.factories import as_records, make_succeeded_run, sample_rows
+from engine.tests.factories import as_records, make_deployment, make_succeeded_run, sample_rows
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.django_db(transaction=False)]
 
 
 @pytest.fixture
 def deployment(db, media, alice):
-    run = make_succeeded_run(alice, "classifier")
-    pipeline = pipeline_promote(run=run, user=alice, name="Cancer screening")
-    deployment, _ = deployment_deploy(acknowledge_risks=True, pipeline=pipeline, user=alice)
-    return deployment
+    return make_deployment(alice)
 
 
 @pytest.fixture
