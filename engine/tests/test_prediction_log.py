@@ -44,9 +44,15 @@ def token(alice):
 
 
 @pytest.fixture(autouse=True)
-def _empty_buffer():
+def _empty_buffer(settings):
     prediction_log.discard()
     yield
+    # The writer thread a test started ends within its next nap once buffering is off; wait
+    # for it, so that it cannot take the next test's entries while on its way out.
+    writer = prediction_log._thread
+    settings.STUDIO_PREDICTION_LOG_FLUSH_S = 0
+    if writer is not None:
+        writer.join(WAIT_S)
     prediction_log.discard()
 
 
