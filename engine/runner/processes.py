@@ -81,8 +81,9 @@ def lower_session_priority(niceness: int) -> int | None:
 
 def autogroup_nice(pid: int | str = "self") -> int | None:
     """The niceness of the process's autogroup ("/autogroup-123 nice 0"), or None where it has
-    none: no autogroup support, or the process sits in a cgroup with its own CPU share
-    (containers, systemd services), where the file exists but reads empty."""
+    none: no autogroup support, or the process is in the root autogroup (a session never
+    started with setsid since boot, such as a container's or a CI runner's first session),
+    where the file exists but reads empty."""
     try:
         with open(autogroup_path(pid)) as handle:
             return int(handle.read().split()[-1])
