@@ -51,11 +51,6 @@ def role_cache_key(user_id: int, workspace_id: int) -> str:
     return f"role:{user_id}:{workspace_id}"
 
 
-def role_cache_forget(user_id: int, workspace_id: int) -> None:
-    """Drop a membership's role from this process's serving cache (on add, change, removal)."""
-    caches["serving"].delete(role_cache_key(user_id, workspace_id))
-
-
 def _role(request, user, workspace: Workspace) -> str | None:
     """The user's role in the workspace.
 

@@ -101,11 +101,6 @@ def key_cache_key(key_hash: str) -> str:
     return f"apikey:{key_hash}"
 
 
-def key_cache_forget(*key_hashes: str) -> None:
-    """Drop keys from this process's cache (on revoke, on the owner's deactivation)."""
-    caches["serving"].delete_many([key_cache_key(h) for h in key_hashes])
-
-
 def authenticate_key(request, presented: str) -> ApiKey:
     """Return the active key matching `presented`, or raise the one 401 for every bad key
     (429 instead, once this client IP has failed FAILURE_LIMIT times in the window).

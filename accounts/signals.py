@@ -3,12 +3,12 @@ in (the login page, the admin's, signup's automatic login) sends them. Domain ev
 recorded by the services themselves (`accounts.services.audit_record`)."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from accounts.models import ApiKey, Membership, User
 from accounts.services import audit_record
+from pycaret_studio.serving_cache import serving_cache_forget
 
 USERNAME_MAX = 150
 
@@ -37,14 +37,9 @@ def audit_signed_out(sender, request, user, **kwargs):
 
 
 def _forget_keys(*key_hashes: str) -> None:
-    """Now, and again once the transaction commits: a request in between may have cached the
-    row as it was before the change."""
-    from accounts.auth import key_cache_forget
+    from accounts.auth import key_cache_key
 
-    if not key_hashes:
-        return
-    key_cache_forget(*key_hashes)
-    transaction.on_commit(lambda: key_cache_forget(*key_hashes))
+    serving_cache_forget(*(key_cache_key(key_hash) for key_hash in key_hashes))
 
 
 @receiver(post_save, sender=ApiKey, dispatch_uid="api_key_cache_forget_saved")
@@ -64,10 +59,7 @@ def user_keys_cache_forget(sender, instance, update_fields=None, **kwargs):
 @receiver(post_save, sender=Membership, dispatch_uid="membership_role_cache_forget_saved")
 @receiver(post_delete, sender=Membership, dispatch_uid="membership_role_cache_forget_deleted")
 def membership_role_cache_forget(sender, instance, **kwargs):
-    """A key request's cached role (accounts.access._role): dropped now, and again once the
-    transaction commits, like a key's entry."""
-    from accounts.access import role_cache_forget
+    """A key request's cached role (accounts.access._role)."""
+    from accounts.access import role_cache_key
 
-    user_id, workspace_id = instance.user_id, instance.workspace_id
-    role_cache_forget(user_id, workspace_id)
-    transaction.on_commit(lambda: role_cache_forget(user_id, workspace_id))
+    serving_cache_forget(role_cache_key(instance.user_id, instance.workspace_id))

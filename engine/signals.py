@@ -131,14 +131,10 @@ def stop_joblib_workers(**_):
 
 
 def _forget_deployments(*slugs: str) -> None:
-    from django.db import transaction
+    from engine.selectors.deployments import deployment_cache_key
+    from pycaret_studio.serving_cache import serving_cache_forget
 
-    from engine.selectors.deployments import deployment_cache_forget
-
-    if not slugs:
-        return
-    deployment_cache_forget(*slugs)
-    transaction.on_commit(lambda: deployment_cache_forget(*slugs))
+    serving_cache_forget(*(deployment_cache_key(slug) for slug in slugs))
 
 
 def deployment_cache_forget_one(sender, instance, **kwargs):

@@ -45,11 +45,6 @@ def deployment_cache_key(slug: str) -> str:
     return f"deployment:{slug}"
 
 
-def deployment_cache_forget(*slugs: str) -> None:
-    """Drop deployments from this process's serving cache (on deploy, rollback, (de)activate)."""
-    caches["serving"].delete_many([deployment_cache_key(s) for s in slugs])
-
-
 def deployment_get_cached(*, request, slug) -> Deployment:
     """`deployment_get` for the predict path: the row (with its pipeline and workspace) is kept
     in the process's serving cache for STUDIO_SERVING_CACHE_S seconds, and whether the caller

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import close_old_connections, connections, router, transaction
 
 from engine import serving
 from engine.models import PredictionRequest, PredictionSample
@@ -144,8 +144,7 @@ class PredictionLog:
             # This thread's own connection is kept between writes (a new one every second
             # cost a PostgreSQL backend each time), and dropped as a request's would be: when
             # broken, or older than CONN_MAX_AGE.
-            for connection in connections.all(initialized_only=True):
-                connection.close_if_unusable_or_obsolete()
+            close_old_connections()
             self._flush_logged()
             if self.interval <= 0:  # buffering was switched off: nothing more will arrive
                 with self._lock:

@@ -138,12 +138,10 @@ def predict(loaded: LoadedPipeline, frame, *, task: str) -> list[dict[str, Any]]
     return [
         {
             "label": _python(label),
-            "score": float(score),
+            "score": score,
             "probabilities": dict(zip(classes, row, strict=True)),
         }
-        for label, score, row in zip(
-            pred, np.asarray(scores).tolist(), np.asarray(proba).tolist(), strict=True
-        )
+        for label, score, row in zip(pred, scores.tolist(), proba.tolist(), strict=True)
     ]
 
 
